@@ -1,0 +1,7 @@
+"""medsec: passive visibility and risk control for connected medical devices."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

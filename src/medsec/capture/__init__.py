@@ -1,0 +1,1 @@
+"""medsec capture stage."""

@@ -1,0 +1,1 @@
+"""medsec cli stage."""

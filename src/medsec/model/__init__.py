@@ -1,0 +1,1 @@
+"""Shared values passed between stages, and the error tree."""

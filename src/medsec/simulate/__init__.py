@@ -1,0 +1,1 @@
+"""medsec simulate stage."""
