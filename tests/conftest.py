@@ -1,0 +1,19 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("MEDSEC_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The third-party test data beside the repository (``../shared/data``)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"no shared test data at {SHARED_DATA} (a plain clone has no ../shared)")
+    return SHARED_DATA
