@@ -81,10 +81,8 @@ class Settings:
     """A MAC seen as the source of more distinct IPs than this is a router, not a host."""
 
 
-def load_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
-    """Read ``medsec.toml`` (``path``, ``$MEDSEC_CONFIG`` or ``./medsec.toml``) and the environment."""
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read ``medsec.toml`` (argument, ``$MEDSEC_CONFIG``, ``./``), then the environment."""
     env = os.environ if environ is None else environ
     if path is None and env.get("MEDSEC_CONFIG"):
         path = Path(env["MEDSEC_CONFIG"])

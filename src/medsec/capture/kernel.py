@@ -1,0 +1,763 @@
+# numba infers the machine types here; numpy scalar arithmetic confuses mypy's int checks.
+# mypy: disable-error-code="assignment,return-value,no-any-return"
+"""The packet hot path: walk capture records and account every packet, compiled with numba.
+
+One call walks a buffer of whole capture records (classic pcap records or pcapng blocks),
+decodes the link, network and transport headers of each packet in place, and updates two
+open-addressing hash tables that live in numpy arrays:
+
+* the **flow table**: one row per bidirectional conversation (5-tuple + VLANs);
+* the **binding table**: one row per (IP, MAC, VLAN) seen as the source of an IP packet or
+  as the sender of an ARP message.
+
+No Python object is created per packet. The caller (``capture/engine.py``) owns the buffers,
+grows the tables when a call stops with ``STATUS_TABLE_FULL``, handles pcapng blocks other
+than packets when a call stops with ``STATUS_BLOCK``, and turns the tables into values.
+
+Every read is bounds-checked against the record's captured length: malformed or truncated
+packets are counted in ``stats`` and never read outside their record. Addresses are kept as
+128-bit pairs (``hi``, ``lo``); an IPv4 address is stored IPv4-mapped (``::ffff:a.b.c.d``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --- call status -----------------------------------------------------------------------
+STATUS_NEED_DATA = 0
+"""Every whole record in the buffer was consumed; ``pos`` is where the next one starts."""
+STATUS_TABLE_FULL = 1
+"""A table passed its load limit; grow it and call again from ``pos``."""
+STATUS_CORRUPT = 2
+"""The record at ``pos`` is damaged (impossible length, bad block trailer)."""
+STATUS_BLOCK = 3
+"""A pcapng block other than a packet starts at ``pos``; the caller handles it."""
+
+# --- capture formats --------------------------------------------------------------------
+FORMAT_PCAP = 0
+FORMAT_PCAPNG = 1
+
+MAX_RECORD = 262144 * 4
+"""Largest captured packet accepted (1 MiB); a larger length means a damaged record."""
+
+# --- statistics slots ---------------------------------------------------------------------
+S_PACKETS = 0
+S_BYTES = 1
+S_IPV4 = 2
+S_IPV6 = 3
+S_ARP = 4
+S_TCP = 5
+S_UDP = 6
+S_ICMP = 7
+S_OTHER_L3 = 8
+S_FRAGMENTS = 9
+S_TRUNCATED = 10
+S_UNSUPPORTED_LINK = 11
+S_FIRST_TS = 12
+S_LAST_TS = 13
+N_STATS = 14
+
+# --- flow table columns ---------------------------------------------------------------------
+# keys: uint64 [cap, 5] = a_hi, a_lo, b_hi, b_lo, packed(port_a, port_b, proto, vlan, inner)
+# "a" is the source of the first packet seen in the flow.
+K_A_HI = 0
+K_A_LO = 1
+K_B_HI = 2
+K_B_LO = 3
+K_PACKED = 4
+N_FLOW_KEYS = 5
+
+F_USED = 0
+F_FIRST_TS = 1
+F_LAST_TS = 2
+F_PKTS_AB = 3
+F_PKTS_BA = 4
+F_BYTES_AB = 5
+F_BYTES_BA = 6
+F_FLAGS_AB = 7
+F_FLAGS_BA = 8
+F_MAC_A = 9
+F_MAC_B = 10
+F_EVENTS_AB = 11
+F_EVENTS_BA = 12
+N_FLOW_VALUES = 13
+
+# event bits per direction
+EV_PURE_SYN = 1
+EV_SYN_ACK = 2
+EV_RST = 4
+EV_FIN = 8
+EV_PAYLOAD = 16
+EV_ACK = 32
+
+# --- binding table columns -------------------------------------------------------------------
+# keys: uint64 [cap, 3] = ip_hi, ip_lo, (mac << 12) | vlan
+B_USED = 0
+B_FIRST_TS = 1
+B_LAST_TS = 2
+B_PACKETS = 3
+B_SOURCES = 4
+N_BINDING_VALUES = 5
+N_BINDING_KEYS = 3
+
+SRC_FRAME = 1
+SRC_ARP = 2
+
+LOAD_LIMIT_NUM = 5
+LOAD_LIMIT_DEN = 8
+"""Tables are grown when more than 5/8 of their slots are used."""
+
+_MAPPED_V4 = np.uint64(0x0000FFFF00000000)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_U64_30 = np.uint64(30)
+_U64_27 = np.uint64(27)
+_U64_31 = np.uint64(31)
+_U64_48 = np.uint64(48)
+_U64_32 = np.uint64(32)
+_U64_24 = np.uint64(24)
+_U64_12 = np.uint64(12)
+_U64_8 = np.uint64(8)
+
+
+@njit(cache=True, inline="always")
+def _mix(x: np.uint64) -> np.uint64:
+    """splitmix64 finaliser."""
+    x = (x ^ (x >> _U64_30)) * _M1
+    x = (x ^ (x >> _U64_27)) * _M2
+    return x ^ (x >> _U64_31)
+
+
+@njit(cache=True, inline="always")
+def _u16be(buf: np.ndarray, i: int) -> int:
+    return (np.int64(buf[i]) << 8) | np.int64(buf[i + 1])
+
+
+@njit(cache=True, inline="always")
+def _u32be(buf: np.ndarray, i: int) -> int:
+    return (
+        (np.int64(buf[i]) << 24)
+        | (np.int64(buf[i + 1]) << 16)
+        | (np.int64(buf[i + 2]) << 8)
+        | np.int64(buf[i + 3])
+    )
+
+
+@njit(cache=True, inline="always")
+def _u32le(buf: np.ndarray, i: int) -> int:
+    return (
+        (np.int64(buf[i + 3]) << 24)
+        | (np.int64(buf[i + 2]) << 16)
+        | (np.int64(buf[i + 1]) << 8)
+        | np.int64(buf[i])
+    )
+
+
+@njit(cache=True, inline="always")
+def _u32(buf: np.ndarray, i: int, big_endian: bool) -> int:
+    if big_endian:
+        return _u32be(buf, i)
+    return _u32le(buf, i)
+
+
+@njit(cache=True, inline="always")
+def _u16(buf: np.ndarray, i: int, big_endian: bool) -> int:
+    if big_endian:
+        return _u16be(buf, i)
+    return (np.int64(buf[i + 1]) << 8) | np.int64(buf[i])
+
+
+@njit(cache=True, inline="always")
+def _u48be(buf: np.ndarray, i: int) -> np.uint64:
+    v = np.uint64(0)
+    for k in range(6):
+        v = (v << _U64_8) | np.uint64(buf[i + k])
+    return v
+
+
+@njit(cache=True, inline="always")
+def _u64be(buf: np.ndarray, i: int) -> np.uint64:
+    v = np.uint64(0)
+    for k in range(8):
+        v = (v << _U64_8) | np.uint64(buf[i + k])
+    return v
+
+
+@njit(cache=True, inline="always")
+def _flow_hash(
+    a_hi: np.uint64, a_lo: np.uint64, b_hi: np.uint64, b_lo: np.uint64, packed: np.uint64
+) -> np.uint64:
+    """Hash of a flow key that does not depend on which side is ``a``."""
+    port_a = packed >> _U64_48
+    port_b = (packed >> _U64_32) & np.uint64(0xFFFF)
+    tail = packed & np.uint64(0xFFFFFFFF)
+    h_a = _mix(a_hi ^ _mix(a_lo ^ port_a))
+    h_b = _mix(b_hi ^ _mix(b_lo ^ port_b))
+    return _mix((h_a + h_b) ^ (tail * _GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def _binding_hash(ip_hi: np.uint64, ip_lo: np.uint64, packed: np.uint64) -> np.uint64:
+    return _mix(ip_hi ^ _mix(ip_lo ^ _mix(packed)))
+
+
+@njit(cache=True)
+def _bind(
+    bkeys: np.ndarray,
+    bvals: np.ndarray,
+    ip_hi: np.uint64,
+    ip_lo: np.uint64,
+    mac: np.uint64,
+    vlan: int,
+    ts: int,
+    source: int,
+) -> int:
+    """Record that ``ip`` was seen with ``mac`` on ``vlan``; returns 1 when a row was added."""
+    packed = (mac << _U64_12) | np.uint64(vlan)
+    mask = bkeys.shape[0] - 1
+    h = _binding_hash(ip_hi, ip_lo, packed)
+    slot = np.int64(h & np.uint64(mask))
+    while True:
+        if bvals[slot, B_USED] == 0:
+            bkeys[slot, 0] = ip_hi
+            bkeys[slot, 1] = ip_lo
+            bkeys[slot, 2] = packed
+            bvals[slot, B_USED] = 1
+            bvals[slot, B_FIRST_TS] = ts
+            bvals[slot, B_LAST_TS] = ts
+            bvals[slot, B_PACKETS] = 1
+            bvals[slot, B_SOURCES] = source
+            return 1
+        if bkeys[slot, 0] == ip_hi and bkeys[slot, 1] == ip_lo and bkeys[slot, 2] == packed:
+            if ts < bvals[slot, B_FIRST_TS]:
+                bvals[slot, B_FIRST_TS] = ts
+            if ts > bvals[slot, B_LAST_TS]:
+                bvals[slot, B_LAST_TS] = ts
+            bvals[slot, B_PACKETS] += 1
+            bvals[slot, B_SOURCES] |= source
+            return 0
+        slot = (slot + 1) & mask
+
+
+@njit(cache=True)
+def _account_flow(
+    fkeys: np.ndarray,
+    fvals: np.ndarray,
+    s_hi: np.uint64,
+    s_lo: np.uint64,
+    d_hi: np.uint64,
+    d_lo: np.uint64,
+    sport: int,
+    dport: int,
+    proto: int,
+    vlan: int,
+    inner: int,
+    ts: int,
+    wirelen: int,
+    tcp_flags: int,
+    events: int,
+    mac_src: np.uint64,
+    mac_dst: np.uint64,
+) -> int:
+    """Add one packet to its flow; returns 1 when a new flow row was created."""
+    tail = (np.uint64(proto) << _U64_24) | (np.uint64(vlan) << _U64_12) | np.uint64(inner)
+    fwd = (np.uint64(sport) << _U64_48) | (np.uint64(dport) << _U64_32) | tail
+    rev = (np.uint64(dport) << _U64_48) | (np.uint64(sport) << _U64_32) | tail
+    h = _flow_hash(s_hi, s_lo, d_hi, d_lo, fwd)
+    mask = fkeys.shape[0] - 1
+    slot = np.int64(h & np.uint64(mask))
+    while True:
+        if fvals[slot, F_USED] == 0:
+            fkeys[slot, K_A_HI] = s_hi
+            fkeys[slot, K_A_LO] = s_lo
+            fkeys[slot, K_B_HI] = d_hi
+            fkeys[slot, K_B_LO] = d_lo
+            fkeys[slot, K_PACKED] = fwd
+            fvals[slot, F_USED] = 1
+            fvals[slot, F_FIRST_TS] = ts
+            fvals[slot, F_LAST_TS] = ts
+            fvals[slot, F_PKTS_AB] = 1
+            fvals[slot, F_BYTES_AB] = wirelen
+            fvals[slot, F_FLAGS_AB] = tcp_flags
+            fvals[slot, F_EVENTS_AB] = events
+            fvals[slot, F_MAC_A] = np.int64(mac_src)
+            fvals[slot, F_MAC_B] = np.int64(mac_dst)
+            return 1
+        direction = -1
+        if (
+            fkeys[slot, K_PACKED] == fwd
+            and fkeys[slot, K_A_LO] == s_lo
+            and fkeys[slot, K_B_LO] == d_lo
+            and fkeys[slot, K_A_HI] == s_hi
+            and fkeys[slot, K_B_HI] == d_hi
+        ):
+            direction = 0
+        elif (
+            fkeys[slot, K_PACKED] == rev
+            and fkeys[slot, K_A_LO] == d_lo
+            and fkeys[slot, K_B_LO] == s_lo
+            and fkeys[slot, K_A_HI] == d_hi
+            and fkeys[slot, K_B_HI] == s_hi
+        ):
+            direction = 1
+        if direction >= 0:
+            if ts < fvals[slot, F_FIRST_TS]:
+                fvals[slot, F_FIRST_TS] = ts
+            if ts > fvals[slot, F_LAST_TS]:
+                fvals[slot, F_LAST_TS] = ts
+            if direction == 0:
+                fvals[slot, F_PKTS_AB] += 1
+                fvals[slot, F_BYTES_AB] += wirelen
+                fvals[slot, F_FLAGS_AB] |= tcp_flags
+                fvals[slot, F_EVENTS_AB] |= events
+            else:
+                fvals[slot, F_PKTS_BA] += 1
+                fvals[slot, F_BYTES_BA] += wirelen
+                fvals[slot, F_FLAGS_BA] |= tcp_flags
+                fvals[slot, F_EVENTS_BA] |= events
+                if fvals[slot, F_MAC_B] == 0 or fvals[slot, F_PKTS_BA] == 1:
+                    fvals[slot, F_MAC_B] = np.int64(mac_src)
+            return 0
+        slot = (slot + 1) & mask
+
+
+@njit(cache=True)
+def _is_bindable(hi: np.uint64, lo: np.uint64) -> bool:
+    """Unicast, specified source addresses only (no 0.0.0.0, ::, multicast, broadcast)."""
+    if hi == np.uint64(0) and lo == np.uint64(0):
+        return False
+    if hi == np.uint64(0) and (lo >> _U64_32) == np.uint64(0xFFFF):
+        v4 = lo & np.uint64(0xFFFFFFFF)
+        if v4 == np.uint64(0) or v4 == np.uint64(0xFFFFFFFF):
+            return False
+        if (v4 >> np.uint64(28)) == np.uint64(0xE):
+            return False
+        return True
+    return (hi >> np.uint64(56)) != np.uint64(0xFF)
+
+
+@njit(cache=True)
+def _packet(
+    buf: np.ndarray,
+    p: int,
+    caplen: int,
+    wirelen: int,
+    ts: int,
+    linktype: int,
+    fkeys: np.ndarray,
+    fvals: np.ndarray,
+    bkeys: np.ndarray,
+    bvals: np.ndarray,
+    counts: np.ndarray,
+    stats: np.ndarray,
+) -> None:
+    """Decode one packet of ``caplen`` bytes at ``buf[p]`` and account it."""
+    end = p + caplen
+    vlan = 0
+    inner = 0
+    tags = 0
+    mac_src = np.uint64(0)
+    mac_dst = np.uint64(0)
+    et = -1
+    q = p
+    if linktype == 1:  # Ethernet
+        if caplen < 14:
+            stats[S_TRUNCATED] += 1
+            return
+        mac_dst = _u48be(buf, p)
+        mac_src = _u48be(buf, p + 6)
+        et = _u16be(buf, p + 12)
+        q = p + 14
+    elif linktype == 113:  # Linux cooked v1
+        if caplen < 16:
+            stats[S_TRUNCATED] += 1
+            return
+        if _u16be(buf, p + 2) == 1 and _u16be(buf, p + 4) == 6:
+            mac_src = _u48be(buf, p + 6)
+        et = _u16be(buf, p + 14)
+        q = p + 16
+    elif linktype == 276:  # Linux cooked v2
+        if caplen < 20:
+            stats[S_TRUNCATED] += 1
+            return
+        if _u16be(buf, p + 8) == 1 and buf[p + 11] == 6:
+            mac_src = _u48be(buf, p + 12)
+        et = _u16be(buf, p)
+        q = p + 20
+    elif linktype == 101 or linktype == 12 or linktype == 14:  # raw IP
+        if caplen < 1:
+            stats[S_TRUNCATED] += 1
+            return
+        version = buf[p] >> 4
+        if version == 4:
+            et = 0x0800
+        elif version == 6:
+            et = 0x86DD
+        q = p
+    elif linktype == 228:
+        et = 0x0800
+    elif linktype == 229:
+        et = 0x86DD
+    elif linktype == 0 or linktype == 108:  # BSD loopback / OpenBSD loop
+        if caplen < 4:
+            stats[S_TRUNCATED] += 1
+            return
+        if linktype == 108:
+            family = _u32be(buf, p)
+        else:
+            family = _u32le(buf, p)
+            if family > 0xFFFF:
+                family = _u32be(buf, p)
+        if family == 2:
+            et = 0x0800
+        elif family == 10 or family == 24 or family == 28 or family == 30:
+            et = 0x86DD
+        q = p + 4
+    else:
+        stats[S_UNSUPPORTED_LINK] += 1
+        return
+
+    # 802.1Q / 802.1ad / legacy Q-in-Q tags
+    while (et == 0x8100 or et == 0x88A8 or et == 0x9100 or et == 0x9200) and tags < 8:
+        if q + 4 > end:
+            stats[S_TRUNCATED] += 1
+            return
+        vid = _u16be(buf, q) & 0xFFF
+        if tags == 0:
+            vlan = vid
+        else:
+            inner = vid
+        et = _u16be(buf, q + 2)
+        q += 4
+        tags += 1
+    host_vlan = inner if tags > 1 else vlan
+
+    if et == 0x0806:  # ARP
+        stats[S_ARP] += 1
+        if q + 28 > end:
+            stats[S_TRUNCATED] += 1
+            return
+        if _u16be(buf, q) == 1 and _u16be(buf, q + 2) == 0x0800 and buf[q + 4] == 6:
+            if buf[q + 5] == 4:
+                sender_mac = _u48be(buf, q + 8)
+                sender_ip = np.uint64(_u32be(buf, q + 14))
+                if sender_mac != np.uint64(0):
+                    s_lo = _MAPPED_V4 | sender_ip
+                    if _is_bindable(np.uint64(0), s_lo):
+                        counts[1] += _bind(
+                            bkeys, bvals, np.uint64(0), s_lo, sender_mac, host_vlan, ts, SRC_ARP
+                        )
+        return
+
+    s_hi = np.uint64(0)
+    s_lo = np.uint64(0)
+    d_hi = np.uint64(0)
+    d_lo = np.uint64(0)
+    proto = 0
+    l4 = 0
+    l4_end = 0
+    first_fragment = True
+    if et == 0x0800:
+        stats[S_IPV4] += 1
+        if q + 20 > end:
+            stats[S_TRUNCATED] += 1
+            return
+        vihl = buf[q]
+        ihl = np.int64(vihl & 0xF) * 4
+        total = _u16be(buf, q + 2)
+        if (vihl >> 4) != 4 or ihl < 20 or total < ihl:
+            stats[S_TRUNCATED] += 1
+            return
+        frag = _u16be(buf, q + 6)
+        proto = np.int64(buf[q + 9])
+        s_lo = _MAPPED_V4 | np.uint64(_u32be(buf, q + 12))
+        d_lo = _MAPPED_V4 | np.uint64(_u32be(buf, q + 16))
+        l4 = q + ihl
+        l4_end = q + total
+        if (frag & 0x1FFF) != 0:
+            first_fragment = False
+    elif et == 0x86DD:
+        stats[S_IPV6] += 1
+        if q + 40 > end:
+            stats[S_TRUNCATED] += 1
+            return
+        if (buf[q] >> 4) != 6:
+            stats[S_TRUNCATED] += 1
+            return
+        plen = _u16be(buf, q + 4)
+        proto = np.int64(buf[q + 6])
+        s_hi = _u64be(buf, q + 8)
+        s_lo = _u64be(buf, q + 16)
+        d_hi = _u64be(buf, q + 24)
+        d_lo = _u64be(buf, q + 32)
+        l4 = q + 40
+        l4_end = l4 + plen
+        for _ in range(8):
+            if proto == 0 or proto == 43 or proto == 60 or proto == 135 or proto == 139:
+                if l4 + 2 > end:
+                    stats[S_TRUNCATED] += 1
+                    return
+                nxt = np.int64(buf[l4])
+                l4 += (np.int64(buf[l4 + 1]) + 1) * 8
+                proto = nxt
+            elif proto == 44:  # fragment header
+                if l4 + 8 > end:
+                    stats[S_TRUNCATED] += 1
+                    return
+                if (_u16be(buf, l4 + 2) >> 3) != 0:
+                    first_fragment = False
+                proto = np.int64(buf[l4])
+                l4 += 8
+            elif proto == 51:  # authentication header
+                if l4 + 2 > end:
+                    stats[S_TRUNCATED] += 1
+                    return
+                nxt = np.int64(buf[l4])
+                l4 += (np.int64(buf[l4 + 1]) + 2) * 4
+                proto = nxt
+            else:
+                break
+    else:
+        stats[S_OTHER_L3] += 1
+        return
+
+    if mac_src != np.uint64(0) and _is_bindable(s_hi, s_lo):
+        counts[1] += _bind(bkeys, bvals, s_hi, s_lo, mac_src, host_vlan, ts, SRC_FRAME)
+
+    if not first_fragment:
+        stats[S_FRAGMENTS] += 1
+        return
+
+    sport = 0
+    dport = 0
+    flags = 0
+    events = 0
+    if proto == 6:
+        stats[S_TCP] += 1
+        if l4 + 14 > end:
+            stats[S_TRUNCATED] += 1
+            return
+        sport = _u16be(buf, l4)
+        dport = _u16be(buf, l4 + 2)
+        flags = np.int64(buf[l4 + 13])
+        doff = (np.int64(buf[l4 + 12]) >> 4) * 4
+        if (flags & 0x02) != 0:
+            if (flags & 0x10) != 0:
+                events |= EV_SYN_ACK
+            else:
+                events |= EV_PURE_SYN
+        if (flags & 0x04) != 0:
+            events |= EV_RST
+        if (flags & 0x01) != 0:
+            events |= EV_FIN
+        if (flags & 0x10) != 0:
+            events |= EV_ACK
+        if l4_end - l4 > doff:
+            events |= EV_PAYLOAD
+    elif proto == 17 or proto == 136:  # UDP, UDP-Lite
+        stats[S_UDP] += 1
+        if l4 + 4 > end:
+            stats[S_TRUNCATED] += 1
+            return
+        sport = _u16be(buf, l4)
+        dport = _u16be(buf, l4 + 2)
+        if l4_end - l4 > 8:
+            events |= EV_PAYLOAD
+    elif proto == 1 or proto == 58:
+        stats[S_ICMP] += 1
+
+    counts[0] += _account_flow(
+        fkeys,
+        fvals,
+        s_hi,
+        s_lo,
+        d_hi,
+        d_lo,
+        sport,
+        dport,
+        proto,
+        vlan,
+        inner,
+        ts,
+        wirelen,
+        flags,
+        events,
+        mac_src,
+        mac_dst,
+    )
+
+
+@njit(cache=True)
+def walk(
+    buf: np.ndarray,
+    pos: int,
+    end: int,
+    fmt: int,
+    big_endian: bool,
+    if_linktype: np.ndarray,
+    if_ts_mul: np.ndarray,
+    if_ts_div: np.ndarray,
+    if_ts_shift: np.ndarray,
+    if_ts_offset: np.ndarray,
+    fkeys: np.ndarray,
+    fvals: np.ndarray,
+    bkeys: np.ndarray,
+    bvals: np.ndarray,
+    counts: np.ndarray,
+    stats: np.ndarray,
+) -> tuple[int, int]:
+    """Walk whole records in ``buf[pos:end]``; returns ``(status, pos)``.
+
+    ``counts`` holds the number of used rows of the flow table (``[0]``) and of the binding
+    table (``[1]``); the call stops with ``STATUS_TABLE_FULL`` before a packet when either
+    passes the load limit. Interface tables (one entry per pcapng interface, one for pcap)
+    give the link type and timestamp scaling: ``ns = units * mul // div`` for decimal
+    resolutions, ``(units >> shift) * 1e9 + ((units & (2**shift - 1)) * 1e9 >> shift)`` for
+    binary ones (``shift >= 0``), plus ``offset`` nanoseconds.
+    """
+    flimit = fkeys.shape[0] * LOAD_LIMIT_NUM // LOAD_LIMIT_DEN
+    blimit = bkeys.shape[0] * LOAD_LIMIT_NUM // LOAD_LIMIT_DEN
+    n_if = if_linktype.shape[0]
+    last_ts = stats[S_LAST_TS]
+    while True:
+        if counts[0] >= flimit or counts[1] >= blimit:
+            return STATUS_TABLE_FULL, pos
+        ifid = 0
+        data = 0
+        caplen = 0
+        wirelen = 0
+        units = np.uint64(0)
+        if fmt == FORMAT_PCAP:
+            if pos + 16 > end:
+                return STATUS_NEED_DATA, pos
+            sec = _u32(buf, pos, big_endian)
+            frac = _u32(buf, pos + 4, big_endian)
+            caplen = _u32(buf, pos + 8, big_endian)
+            wirelen = _u32(buf, pos + 12, big_endian)
+            if caplen > MAX_RECORD:
+                return STATUS_CORRUPT, pos
+            if pos + 16 + caplen > end:
+                return STATUS_NEED_DATA, pos
+            data = pos + 16
+            ts = sec * 1_000_000_000 + frac * if_ts_mul[0] + if_ts_offset[0]
+            pos = data + caplen
+        else:
+            if pos + 12 > end:
+                return STATUS_NEED_DATA, pos
+            btype = _u32(buf, pos, big_endian)
+            blen = _u32(buf, pos + 4, big_endian)
+            if blen < 12 or (blen & 3) != 0 or blen > MAX_RECORD + 64:
+                if btype == 0x0A0D0D0A:
+                    return STATUS_BLOCK, pos
+                return STATUS_CORRUPT, pos
+            if pos + blen > end:
+                if btype == 0x0A0D0D0A:
+                    return STATUS_BLOCK, pos
+                return STATUS_NEED_DATA, pos
+            if btype != 0x0A0D0D0A and _u32(buf, pos + blen - 4, big_endian) != blen:
+                return STATUS_CORRUPT, pos
+            if btype == 6 or btype == 2:  # enhanced / obsolete packet block
+                if blen < 32:
+                    return STATUS_CORRUPT, pos
+                if btype == 6:
+                    ifid = _u32(buf, pos + 8, big_endian)
+                else:
+                    ifid = _u16(buf, pos + 8, big_endian)
+                if ifid >= n_if:
+                    return STATUS_CORRUPT, pos
+                hi = np.uint64(_u32(buf, pos + 12, big_endian))
+                lo = np.uint64(_u32(buf, pos + 16, big_endian))
+                units = (hi << _U64_32) | lo
+                caplen = _u32(buf, pos + 20, big_endian)
+                wirelen = _u32(buf, pos + 24, big_endian)
+                if 28 + caplen > blen - 4:
+                    return STATUS_CORRUPT, pos
+                data = pos + 28
+                shift = if_ts_shift[ifid]
+                if shift < 0:
+                    ts = np.int64(units // np.uint64(if_ts_div[ifid])) * if_ts_mul[ifid]
+                else:
+                    whole = np.int64(units >> np.uint64(shift))
+                    part = units & ((np.uint64(1) << np.uint64(shift)) - np.uint64(1))
+                    ts = whole * 1_000_000_000 + np.int64(
+                        (np.float64(part) / np.float64(np.uint64(1) << np.uint64(shift))) * 1e9
+                    )
+                ts += if_ts_offset[ifid]
+                pos += blen
+            elif btype == 3:  # simple packet block: no timestamp, interface 0
+                if n_if == 0:
+                    return STATUS_CORRUPT, pos
+                wirelen = _u32(buf, pos + 8, big_endian)
+                caplen = wirelen
+                if caplen > blen - 16:
+                    caplen = blen - 16
+                data = pos + 12
+                ts = last_ts
+                pos += blen
+            else:
+                return STATUS_BLOCK, pos
+        if wirelen < caplen:
+            wirelen = caplen
+        stats[S_PACKETS] += 1
+        stats[S_BYTES] += wirelen
+        if stats[S_PACKETS] == 1 or ts < stats[S_FIRST_TS]:
+            stats[S_FIRST_TS] = ts
+        if ts > last_ts or stats[S_PACKETS] == 1:
+            last_ts = ts
+            stats[S_LAST_TS] = ts
+        _packet(
+            buf,
+            data,
+            caplen,
+            wirelen,
+            ts,
+            if_linktype[ifid],
+            fkeys,
+            fvals,
+            bkeys,
+            bvals,
+            counts,
+            stats,
+        )
+
+
+@njit(cache=True)
+def rehash_flows(
+    old_keys: np.ndarray, old_vals: np.ndarray, new_keys: np.ndarray, new_vals: np.ndarray
+) -> None:
+    """Move every used row of a flow table into a larger, empty one."""
+    mask = new_keys.shape[0] - 1
+    for i in range(old_keys.shape[0]):
+        if old_vals[i, F_USED] == 0:
+            continue
+        h = _flow_hash(
+            old_keys[i, K_A_HI],
+            old_keys[i, K_A_LO],
+            old_keys[i, K_B_HI],
+            old_keys[i, K_B_LO],
+            old_keys[i, K_PACKED],
+        )
+        slot = np.int64(h & np.uint64(mask))
+        while new_vals[slot, F_USED] != 0:
+            slot = (slot + 1) & mask
+        new_keys[slot, :] = old_keys[i, :]
+        new_vals[slot, :] = old_vals[i, :]
+
+
+@njit(cache=True)
+def rehash_bindings(
+    old_keys: np.ndarray, old_vals: np.ndarray, new_keys: np.ndarray, new_vals: np.ndarray
+) -> None:
+    """Move every used row of a binding table into a larger, empty one."""
+    mask = new_keys.shape[0] - 1
+    for i in range(old_keys.shape[0]):
+        if old_vals[i, B_USED] == 0:
+            continue
+        h = _binding_hash(old_keys[i, 0], old_keys[i, 1], old_keys[i, 2])
+        slot = np.int64(h & np.uint64(mask))
+        while new_vals[slot, B_USED] != 0:
+            slot = (slot + 1) & mask
+        new_keys[slot, :] = old_keys[i, :]
+        new_vals[slot, :] = old_vals[i, :]

@@ -1,0 +1,242 @@
+"""Read a capture file (or live chunks) through the kernel into a ``CaptureSummary``.
+
+Memory stays bounded by the number of flows and hosts: the file is read in fixed-size
+chunks into one reusable buffer, and the kernel keeps only per-flow and per-binding rows.
+A damaged file keeps what was read before the damage: the summary comes back with
+``complete=False`` and the error, so the caller can store the readable part.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import struct
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from medsec.capture import kernel as k
+from medsec.capture.formats import PCAP_MAGICS, fingerprint, open_capture
+from medsec.capture.interfaces import InterfaceTable
+from medsec.capture.pcapng import BlockDamaged, handle_block
+from medsec.capture.records import binding_records, flow_records, to_datetime
+from medsec.capture.tables import Tables
+from medsec.model.errors import CaptureCorrupt, NotACapture
+from medsec.model.traffic import CaptureStats, CaptureSummary
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 8 << 20
+MAX_BUFFER = 80 << 20
+
+Progress = Callable[[int, int], None]
+"""Called with (packets so far, bytes of the file consumed so far)."""
+
+
+@dataclass
+class _Damage:
+    offset: int
+    reason: str
+
+
+class CaptureWalker:
+    """Feeds chunks of one capture stream to the kernel and collects its tables."""
+
+    def __init__(self, fmt: int) -> None:
+        self.fmt = fmt
+        self.tables = Tables()
+        self.interfaces = InterfaceTable()
+        self.big_endian = False
+        self.buffer = bytearray(CHUNK_BYTES)
+        self.damage: _Damage | None = None
+
+    def _walk(self, arr: np.ndarray, view: memoryview, pos: int, end: int, base: int) -> int:
+        """Walk ``arr[pos:end]`` as far as whole records go; returns the new position."""
+        t = self.tables
+        while True:
+            status, pos = k.walk(
+                arr,
+                pos,
+                end,
+                self.fmt,
+                self.big_endian,
+                self.interfaces.linktype,
+                self.interfaces.mul,
+                self.interfaces.div,
+                self.interfaces.shift,
+                self.interfaces.offset,
+                t.fkeys,
+                t.fvals,
+                t.bkeys,
+                t.bvals,
+                t.counts,
+                t.stats,
+            )
+            if status == k.STATUS_NEED_DATA:
+                return int(pos)
+            if status == k.STATUS_TABLE_FULL:
+                t.grow_if_needed()
+            elif status == k.STATUS_BLOCK:
+                try:
+                    res = handle_block(view, int(pos), end, self.big_endian, self.interfaces)
+                except BlockDamaged as exc:
+                    self.damage = _Damage(base + int(pos), exc.reason)
+                    return int(pos)
+                if res.consumed == 0:
+                    return int(pos)
+                self.big_endian = res.big_endian
+                pos = int(pos) + res.consumed
+            else:
+                self.damage = _Damage(base + int(pos), _corrupt_reason(self.fmt))
+                return int(pos)
+
+    def run(
+        self,
+        stream: BinaryIO,
+        *,
+        start_offset: int = 0,
+        progress: Progress | None = None,
+        position: Callable[[], int] | None = None,
+    ) -> None:
+        """Read ``stream`` to its end (or to the first damage)."""
+        fill = 0
+        base = start_offset
+        while self.damage is None:
+            view = memoryview(self.buffer)
+            if fill == len(self.buffer):
+                if len(self.buffer) >= MAX_BUFFER:
+                    self.damage = _Damage(base, "record larger than the largest accepted")
+                    break
+                view.release()
+                self.buffer.extend(bytes(len(self.buffer)))
+                continue
+            try:
+                n = stream.readinto(view[fill:])  # type: ignore[attr-defined]
+            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                n = 0
+                self.damage = _Damage(base + fill, f"compressed data damaged ({exc})")
+            eof = not n
+            fill += n or 0
+            arr = np.frombuffer(self.buffer, dtype=np.uint8)
+            pos = self._walk(arr, view, 0, fill, base)
+            del arr
+            if progress is not None:
+                progress(int(self.tables.stats[k.S_PACKETS]), position() if position else base)
+            if self.damage is not None:
+                break
+            if eof:
+                if pos < fill:
+                    self.damage = _Damage(base + pos, "capture ends inside a record (truncated)")
+                break
+            rest = fill - pos
+            view[:rest] = view[pos:fill]
+            view.release()
+            base += pos
+            fill = rest
+
+    def walk_chunks(self, chunks: Iterable[bytes], progress: Progress | None = None) -> None:
+        """Walk live chunks: each holds whole classic-pcap records."""
+        done = 0
+        for chunk in chunks:
+            arr = np.frombuffer(chunk, dtype=np.uint8)
+            view = memoryview(chunk)
+            pos = self._walk(arr, view, 0, len(chunk), done)
+            if self.damage is not None or pos != len(chunk):
+                raise CaptureCorrupt("live chunk holds a partial record", offset=done + pos)
+            done += len(chunk)
+            if progress is not None:
+                progress(int(self.tables.stats[k.S_PACKETS]), done)
+
+    def summary(
+        self, *, source: str, fingerprint: str, label: str, path: Path | None = None
+    ) -> CaptureSummary:
+        fkeys, fvals = self.tables.used_flows()
+        bkeys, bvals = self.tables.used_bindings()
+        s = self.tables.stats
+        packets = int(s[k.S_PACKETS])
+        error = None
+        if self.damage is not None:
+            error = str(
+                CaptureCorrupt(
+                    self.damage.reason,
+                    offset=self.damage.offset,
+                    path=str(path) if path else source,
+                )
+            )
+        return CaptureSummary(
+            source=source,
+            fingerprint=fingerprint,
+            format=label,
+            stats=stats_from(s),
+            first_seen=to_datetime(int(s[k.S_FIRST_TS])) if packets else None,
+            last_seen=to_datetime(int(s[k.S_LAST_TS])) if packets else None,
+            flows=tuple(flow_records(fkeys, fvals)),
+            bindings=tuple(binding_records(bkeys, bvals)),
+            complete=self.damage is None,
+            error=error,
+            link_types=self.interfaces.linktypes,
+        )
+
+
+def _corrupt_reason(fmt: int) -> str:
+    if fmt == k.FORMAT_PCAP:
+        return "damaged record header (impossible captured length)"
+    return "damaged pcapng block (bad length, trailer or interface id)"
+
+
+def stats_from(s: np.ndarray) -> CaptureStats:
+    return CaptureStats(
+        packets=int(s[k.S_PACKETS]),
+        bytes=int(s[k.S_BYTES]),
+        ipv4=int(s[k.S_IPV4]),
+        ipv6=int(s[k.S_IPV6]),
+        arp=int(s[k.S_ARP]),
+        tcp=int(s[k.S_TCP]),
+        udp=int(s[k.S_UDP]),
+        icmp=int(s[k.S_ICMP]),
+        other_l3=int(s[k.S_OTHER_L3]),
+        fragments=int(s[k.S_FRAGMENTS]),
+        truncated=int(s[k.S_TRUNCATED]),
+        unsupported_link=int(s[k.S_UNSUPPORTED_LINK]),
+    )
+
+
+def read_capture(path: Path, *, progress: Progress | None = None) -> CaptureSummary:
+    """Read one capture file into a summary.
+
+    Raises ``CaptureNotFound`` / ``NotACapture`` when nothing can be read; a file damaged
+    part-way returns a summary with ``complete=False`` and an ``error`` naming the offset.
+    """
+    opened = open_capture(path)
+    with opened.raw, opened.stream:
+        if opened.format == "pcap":
+            walker = CaptureWalker(k.FORMAT_PCAP)
+            header = opened.stream.read(24)
+            if len(header) < 24:
+                raise NotACapture(f"{path}: pcap file header truncated ({len(header)} bytes)")
+            big_endian, nanosecond = PCAP_MAGICS[header[:4]]
+            order = ">" if big_endian else "<"
+            major, _minor, _zone, _sig, _snaplen, network = struct.unpack(
+                order + "HHiIII", header[4:]
+            )
+            if major != 2:
+                raise NotACapture(f"{path}: unsupported pcap version {major}")
+            walker.big_endian = big_endian
+            walker.interfaces.set_pcap(network & 0xFFFF, nanosecond)
+            start = 24
+        else:
+            walker = CaptureWalker(k.FORMAT_PCAPNG)
+            start = 0
+        raw = opened.raw
+        walker.run(
+            opened.stream, start_offset=start, progress=progress, position=lambda: raw.tell()
+        )
+    if walker.damage is not None:
+        logger.warning("%s: %s at offset %d", path, walker.damage.reason, walker.damage.offset)
+    return walker.summary(
+        source=str(path), fingerprint=fingerprint(path), label=opened.label, path=path
+    )

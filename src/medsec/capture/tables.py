@@ -1,0 +1,50 @@
+"""The flow and binding tables of one capture source, and their growth."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medsec.capture import kernel as k
+
+INITIAL_FLOWS = 1 << 12
+INITIAL_BINDINGS = 1 << 10
+
+
+class Tables:
+    """Open-addressing hash tables the kernel fills; grown by doubling."""
+
+    def __init__(self, flows: int = INITIAL_FLOWS, bindings: int = INITIAL_BINDINGS) -> None:
+        self.fkeys = np.zeros((flows, k.N_FLOW_KEYS), dtype=np.uint64)
+        self.fvals = np.zeros((flows, k.N_FLOW_VALUES), dtype=np.int64)
+        self.bkeys = np.zeros((bindings, k.N_BINDING_KEYS), dtype=np.uint64)
+        self.bvals = np.zeros((bindings, k.N_BINDING_VALUES), dtype=np.int64)
+        self.counts = np.zeros(2, dtype=np.int64)
+        """Used rows: ``[0]`` flows, ``[1]`` bindings."""
+        self.stats = np.zeros(k.N_STATS, dtype=np.int64)
+
+    def grow_if_needed(self) -> None:
+        """Double whichever table passed the kernel's load limit."""
+        if self.counts[0] * k.LOAD_LIMIT_DEN >= self.fkeys.shape[0] * k.LOAD_LIMIT_NUM:
+            size = self.fkeys.shape[0] * 2
+            keys = np.zeros((size, k.N_FLOW_KEYS), dtype=np.uint64)
+            vals = np.zeros((size, k.N_FLOW_VALUES), dtype=np.int64)
+            k.rehash_flows(self.fkeys, self.fvals, keys, vals)
+            self.fkeys, self.fvals = keys, vals
+        if self.counts[1] * k.LOAD_LIMIT_DEN >= self.bkeys.shape[0] * k.LOAD_LIMIT_NUM:
+            size = self.bkeys.shape[0] * 2
+            keys = np.zeros((size, k.N_BINDING_KEYS), dtype=np.uint64)
+            vals = np.zeros((size, k.N_BINDING_VALUES), dtype=np.int64)
+            k.rehash_bindings(self.bkeys, self.bvals, keys, vals)
+            self.bkeys, self.bvals = keys, vals
+
+    def used_flows(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.fvals[:, k.F_USED] != 0
+        return self.fkeys[rows], self.fvals[rows]
+
+    def used_bindings(self) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.bvals[:, k.B_USED] != 0
+        return self.bkeys[rows], self.bvals[rows]
+
+    @property
+    def memory_bytes(self) -> int:
+        return int(self.fkeys.nbytes + self.fvals.nbytes + self.bkeys.nbytes + self.bvals.nbytes)
