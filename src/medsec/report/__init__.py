@@ -1,0 +1,1 @@
+"""The report stage: output formats for what the inventory holds."""

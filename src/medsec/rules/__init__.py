@@ -1,0 +1,1 @@
+"""Data files: rules and tables that users can extend without touching code."""

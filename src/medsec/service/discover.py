@@ -1,0 +1,162 @@
+"""Use case: discover hosts and conversations from captures into the inventory."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from medsec.capture import kernel
+from medsec.capture.formats import fingerprint
+from medsec.capture.reader import CaptureWalker, read_capture
+from medsec.inventory import IngestResult, Store
+from medsec.model.config import Settings
+from medsec.model.errors import CaptureCorrupt, CaptureError, MedsecError
+from medsec.model.traffic import CaptureStats, CaptureSummary
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""(packets read so far, bytes of the source consumed so far)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoverOutcome:
+    """What happened to one capture source."""
+
+    source: str
+    skipped: bool
+    """The same capture was already in the inventory: nothing changed."""
+    stats: CaptureStats | None
+    flows: int
+    hosts: int
+    seconds: float
+    error: str | None = None
+    """Why the source was read only in part (or not at all)."""
+    error_type: type[MedsecError] | None = None
+    """The kind of that error (decides the exit code)."""
+    ingest: IngestResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def discover_file(
+    path: Path,
+    store: Store,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+) -> DiscoverOutcome:
+    """Read one capture file and store what it shows; idempotent per file content.
+
+    A damaged file stores its readable part and reports the damage in ``error``. Errors that
+    leave nothing to read (missing file, not a capture) propagate as ``CaptureError``.
+    """
+    started = time.perf_counter()
+    status = store.capture_status(fingerprint(path))
+    if status is not None:
+        logger.info("%s already ingested (%s), skipping", path, status)
+        return DiscoverOutcome(
+            source=str(path), skipped=True, stats=None, flows=0, hosts=0, seconds=0.0
+        )
+    summary = read_capture(path, progress=progress)
+    result = store.ingest(summary, settings.site)
+    return _outcome(summary, result, time.perf_counter() - started)
+
+
+def discover_files(
+    paths: Iterable[Path],
+    store: Store,
+    settings: Settings,
+    *,
+    progress_for: Callable[[Path], Progress | None] | None = None,
+) -> list[DiscoverOutcome]:
+    """``discover_file`` for each path; a path that cannot be read at all is reported, and
+    the others still run."""
+    outcomes: list[DiscoverOutcome] = []
+    for path in paths:
+        try:
+            outcomes.append(
+                discover_file(
+                    path, store, settings, progress=progress_for(path) if progress_for else None
+                )
+            )
+        except CaptureError as exc:
+            outcomes.append(
+                DiscoverOutcome(
+                    source=str(path),
+                    skipped=False,
+                    stats=None,
+                    flows=0,
+                    hosts=0,
+                    seconds=0.0,
+                    error=str(exc),
+                    error_type=type(exc),
+                )
+            )
+    return outcomes
+
+
+def discover_chunks(
+    source: str,
+    chunks: Iterable[bytes],
+    linktype: int,
+    store: Store,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+) -> DiscoverOutcome:
+    """Account live chunks of classic-pcap records (nanosecond timestamps) and store them."""
+    started = time.perf_counter()
+    walker = CaptureWalker(kernel.FORMAT_PCAP)
+    walker.interfaces.set_pcap(linktype, nanosecond=True)
+    walker.walk_chunks(chunks, progress=progress)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    summary = walker.summary(
+        source=source,
+        fingerprint=f"live:{source}:{stamp}:{secrets.token_hex(4)}",
+        label="live",
+    )
+    result = store.ingest(summary, settings.site)
+    return _outcome(summary, result, time.perf_counter() - started)
+
+
+def _outcome(summary: CaptureSummary, result: IngestResult, seconds: float) -> DiscoverOutcome:
+    hosts = {f.client_ip for f in summary.flows} | {f.server_ip for f in summary.flows}
+    return DiscoverOutcome(
+        source=summary.source,
+        skipped=result.skipped,
+        stats=summary.stats,
+        flows=len(summary.flows),
+        hosts=len(hosts),
+        seconds=seconds,
+        error=summary.error,
+        error_type=None if summary.complete else CaptureCorrupt,
+        ingest=result,
+    )
+
+
+def discover_interface(
+    interface: str,
+    duration: float | None,
+    store: Store,
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+) -> DiscoverOutcome:
+    """Capture passively from ``interface`` for ``duration`` seconds and store the result.
+
+    Nothing is sent on the interface: the socket only receives.
+    """
+    from medsec.capture.live import LiveSource
+
+    with LiveSource(interface, duration=duration) as live:
+        return discover_chunks(
+            f"iface:{interface}", live.chunks(), live.linktype, store, settings, progress=progress
+        )
