@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import zlib
 import hashlib
 import os
 from dataclasses import dataclass
@@ -66,12 +66,11 @@ def open_capture(path: Path) -> OpenedCapture:
         compressed = head[:2] == GZIP_MAGIC
         stream: BinaryIO = raw
         if compressed:
-            stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
-            try:
-                head = stream.read(4)
-            except (OSError, EOFError) as exc:
-                raise NotACapture(f"{path}: damaged gzip data ({exc})") from exc
-            stream.seek(0)
+            head = GzipStream(raw).read_head(4)
+            if head is None:
+                raise NotACapture(f"{path}: damaged gzip data")
+            raw.seek(0)
+            stream = GzipStream(raw)  # type: ignore[assignment]
         fmt = _detect(head)
         if fmt is None:
             what = "empty file" if not head else "no pcap or pcapng magic"
@@ -109,3 +108,78 @@ def fingerprint(path: Path) -> str:
     except OSError as exc:
         raise CaptureNotFound(f"{path}: cannot open ({exc.strerror})") from exc
     return "sha256:" + digest.hexdigest()
+
+
+class GzipStream:
+    """Decompresses a gzip file (all members) and hands out every byte it can.
+
+    Unlike ``gzip.GzipFile``, a stream damaged or cut in the middle first delivers all the
+    data that decompresses before the damage, then raises ``EOFError`` (cut) or
+    ``zlib.error`` (damaged) - so a truncated ``.pcap.gz`` keeps its readable packets.
+    """
+
+    RAW_CHUNK = 1 << 20
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._inflate = zlib.decompressobj(wbits=31)
+        self._pending = b""
+        self._problem: BaseException | None = None
+        self._done = False
+
+    def read_head(self, n: int) -> bytes | None:
+        """The first ``n`` decompressed bytes, or None when the data is not gzip at all."""
+        buf = bytearray(n)
+        try:
+            got = self.readinto(memoryview(buf))
+        except (EOFError, zlib.error):
+            return None
+        return bytes(buf[:got])
+
+    def _fill(self) -> None:
+        while not self._pending and not self._done and self._problem is None:
+            chunk = self._raw.read(self.RAW_CHUNK)
+            if not chunk:
+                if not self._inflate.eof:
+                    self._problem = EOFError("compressed file ended before its end marker")
+                self._done = True
+                return
+            try:
+                out = self._inflate.decompress(chunk)
+                while self._inflate.eof and self._inflate.unused_data:
+                    rest = self._inflate.unused_data
+                    self._inflate = zlib.decompressobj(wbits=31)
+                    out += self._inflate.decompress(rest)
+            except zlib.error as exc:
+                self._problem = exc
+                return
+            self._pending = out
+
+    def readinto(self, view: memoryview) -> int:
+        filled = 0
+        while filled < len(view):
+            self._fill()
+            if not self._pending:
+                break
+            take = min(len(view) - filled, len(self._pending))
+            view[filled : filled + take] = self._pending[:take]
+            self._pending = self._pending[take:]
+            filled += take
+        if filled == 0 and self._problem is not None:
+            problem, self._problem = self._problem, None
+            raise problem
+        return filled
+
+    def read(self, n: int) -> bytes:
+        buf = bytearray(n)
+        got = self.readinto(memoryview(buf))
+        return bytes(buf[:got])
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> GzipStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

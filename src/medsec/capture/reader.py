@@ -8,7 +8,6 @@ A damaged file keeps what was read before the damage: the summary comes back wit
 
 from __future__ import annotations
 
-import gzip
 import logging
 import struct
 import zlib
@@ -114,11 +113,11 @@ class CaptureWalker:
                 view.release()
                 self.buffer.extend(bytes(len(self.buffer)))
                 continue
+            stream_problem = None
             try:
                 n = stream.readinto(view[fill:])  # type: ignore[attr-defined]
-            except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-                n = 0
-                self.damage = _Damage(base + fill, f"compressed data damaged ({exc})")
+            except (EOFError, zlib.error, OSError) as exc:
+                n, stream_problem = 0, exc
             eof = not n
             fill += n or 0
             arr = np.frombuffer(self.buffer, dtype=np.uint8)
@@ -127,6 +126,10 @@ class CaptureWalker:
             if progress is not None:
                 progress(int(self.tables.stats[k.S_PACKETS]), position() if position else base)
             if self.damage is not None:
+                break
+            if stream_problem is not None:
+                reason = f"compressed data cut or damaged ({stream_problem})"
+                self.damage = _Damage(base + pos, reason)
                 break
             if eof:
                 if pos < fill:
