@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import zlib
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -66,9 +66,10 @@ def open_capture(path: Path) -> OpenedCapture:
         compressed = head[:2] == GZIP_MAGIC
         stream: BinaryIO = raw
         if compressed:
-            head = GzipStream(raw).read_head(4)
-            if head is None:
+            gz_head = GzipStream(raw).read_head(4)
+            if gz_head is None:
                 raise NotACapture(f"{path}: damaged gzip data")
+            head = gz_head
             raw.seek(0)
             stream = GzipStream(raw)  # type: ignore[assignment]
         fmt = _detect(head)

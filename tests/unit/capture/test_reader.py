@@ -13,6 +13,7 @@ import pytest
 from medsec.capture.reader import read_capture
 from medsec.model.errors import CaptureNotFound, NotACapture
 from medsec.model.traffic import CaptureSummary, FlowRecord
+
 from tests_support.capfile import (
     Iface,
     Packet,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from medsec.capture.reader import read_capture
+
 from tests_support import shared_pcaps
 
 SOURCES_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*([\w-]+)\s*\|")
