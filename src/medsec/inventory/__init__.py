@@ -1,1 +1,47 @@
-"""medsec inventory stage."""
+"""The inventory stage: the SQL store of captures, flows, the communication graph, hosts and
+their address bindings.
+
+::
+
+    store = Store.open(database_url(settings.database))
+    with store:
+        store.ingest(summary, settings.site)
+        store.hosts(HostQuery(internal=True, gateway_mac_threshold=settings.gateway_mac_threshold))
+
+SQLite (default, one file) and PostgreSQL (``postgresql+psycopg://``) run the same code; the
+schema is created and upgraded by the Alembic migrations shipped in ``migrations/``.
+"""
+
+from medsec.inventory.store import Store
+from medsec.inventory.url import database_url
+from medsec.inventory.views import (
+    CaptureStatus,
+    CaptureView,
+    EdgeQuery,
+    EdgeView,
+    FlowQuery,
+    FlowView,
+    HostBinding,
+    HostQuery,
+    HostView,
+    IngestResult,
+    InvalidQuery,
+    Totals,
+)
+
+__all__ = [
+    "CaptureStatus",
+    "CaptureView",
+    "EdgeQuery",
+    "EdgeView",
+    "FlowQuery",
+    "FlowView",
+    "HostBinding",
+    "HostQuery",
+    "HostView",
+    "IngestResult",
+    "InvalidQuery",
+    "Store",
+    "Totals",
+    "database_url",
+]

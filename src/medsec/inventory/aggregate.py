@@ -1,0 +1,315 @@
+"""Turn one ``CaptureSummary`` into rows: one per flow, and one per edge, host and binding key.
+
+Pure Python, no database: everything a capture contributes is merged here first, so the
+write transaction only runs a few batched statements (and each upserted key appears once,
+as ``ON CONFLICT DO UPDATE`` requires). Rows are tuples in the ``*_COLUMNS`` order with
+times already converted for the engine (``time``), ready for the driver's executemany.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from medsec.model.config import SiteNetworks
+from medsec.model.traffic import CaptureSummary, FlowRecord
+
+Row = tuple[Any, ...]
+TimeConverter = Callable[[datetime], Any]
+
+FLOW_COLUMNS = (
+    "capture_id",
+    "transport",
+    "ip_protocol",
+    "client_ip",
+    "server_ip",
+    "client_port",
+    "server_port",
+    "vlan",
+    "inner_vlan",
+    "client_mac",
+    "server_mac",
+    "first_seen",
+    "last_seen",
+    "packets_c2s",
+    "packets_s2c",
+    "bytes_c2s",
+    "bytes_s2c",
+    "tcp_flags_c2s",
+    "tcp_flags_s2c",
+    "state",
+    "initiator",
+)
+EDGE_KEY = ("client_ip", "server_ip", "transport", "server_port")
+EDGE_COLUMNS = (
+    *EDGE_KEY,
+    "flows",
+    "packets",
+    "bytes",
+    "first_seen",
+    "last_seen",
+    "external",
+)
+HOST_KEY = ("ip",)
+HOST_COLUMNS = (
+    "ip",
+    "ip_key",
+    "internal",
+    "first_seen",
+    "last_seen",
+    "packets_sent",
+    "packets_received",
+    "bytes_sent",
+    "bytes_received",
+    "flows_as_client",
+    "flows_as_server",
+)
+BINDING_KEY = ("ip", "mac", "vlan")
+BINDING_COLUMNS = (
+    *BINDING_KEY,
+    "first_seen",
+    "last_seen",
+    "packets",
+    "from_arp",
+    "from_frames",
+)
+
+
+@lru_cache(maxsize=65536)
+def host_key(ip: str) -> str | None:
+    """The sortable key of a unicast address, ``None`` for addresses that are not hosts.
+
+    Multicast, the limited broadcast, unspecified addresses (``0.0.0.0``, ``::``) and text
+    that is no IP address are not hosts. Keys sort numerically with IPv4 before IPv6:
+    ``4`` + 8 hex digits, ``6`` + 32 hex digits.
+    """
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if addr.is_multicast or addr.is_unspecified:
+        return None
+    if addr.version == 4:
+        if int(addr) == 0xFFFFFFFF:
+            return None
+        return f"4{int(addr):08x}"
+    return f"6{int(addr):032x}"
+
+
+def network_key_range(network: str) -> tuple[str, str]:
+    """The (lowest, highest) host key inside a CIDR block."""
+    net = ipaddress.ip_network(network, strict=False)
+    if net.version == 4:
+        return f"4{int(net.network_address):08x}", f"4{int(net.broadcast_address):08x}"
+    return f"6{int(net.network_address):032x}", f"6{int(net.broadcast_address):032x}"
+
+
+@dataclass(slots=True)
+class _Edge:
+    flows: int
+    packets: int
+    bytes: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(slots=True)
+class _Host:
+    first_seen: datetime
+    last_seen: datetime
+    packets_sent: int = 0
+    packets_received: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    flows_as_client: int = 0
+    flows_as_server: int = 0
+
+
+@dataclass(slots=True)
+class _Binding:
+    first_seen: datetime
+    last_seen: datetime
+    packets: int
+    from_arp: bool
+    from_frames: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureRows:
+    """Everything one capture writes."""
+
+    capture: dict[str, Any]
+    """The ``captures`` row (raw values: it goes through SQLAlchemy's type processing)."""
+    flows: tuple[FlowRecord, ...]
+    edges: list[Row]
+    hosts: list[Row]
+    bindings: list[Row]
+    time: TimeConverter
+
+    def flow_rows(self, capture_id: int, batch: int) -> Iterator[list[Row]]:
+        """The flow rows in batches of ``batch`` (built lazily to bound memory)."""
+        flows, t = self.flows, self.time
+        for start in range(0, len(flows), batch):
+            yield [
+                (
+                    capture_id,
+                    f.transport,
+                    f.ip_protocol,
+                    f.client_ip,
+                    f.server_ip,
+                    f.client_port,
+                    f.server_port,
+                    f.vlan,
+                    f.inner_vlan,
+                    f.client_mac,
+                    f.server_mac,
+                    t(f.first_seen),
+                    t(f.last_seen),
+                    f.packets_c2s,
+                    f.packets_s2c,
+                    f.bytes_c2s,
+                    f.bytes_s2c,
+                    f.tcp_flags_c2s,
+                    f.tcp_flags_s2c,
+                    f.state,
+                    f.initiator,
+                )
+                for f in flows[start : start + batch]
+            ]
+
+
+def capture_rows(
+    summary: CaptureSummary,
+    site: SiteNetworks,
+    ingested_at: datetime,
+    time: TimeConverter,
+) -> CaptureRows:
+    """Merge a capture's flows and bindings into one row per edge, host and binding key."""
+    edges: dict[tuple[str, str, str, int], _Edge] = {}
+    hosts: dict[str, _Host] = {}
+    not_hosts: set[str] = set()
+
+    def host(ip: str, first: datetime, last: datetime) -> _Host | None:
+        h = hosts.get(ip)
+        if h is None:
+            if ip in not_hosts:
+                return None
+            if host_key(ip) is None:
+                not_hosts.add(ip)
+                return None
+            h = hosts[ip] = _Host(first, last)
+        else:
+            if first < h.first_seen:
+                h.first_seen = first
+            if last > h.last_seen:
+                h.last_seen = last
+        return h
+
+    for f in summary.flows:
+        first, last = f.first_seen, f.last_seen
+        key = (f.client_ip, f.server_ip, f.transport, f.server_port)
+        e = edges.get(key)
+        packets = f.packets_c2s + f.packets_s2c
+        nbytes = f.bytes_c2s + f.bytes_s2c
+        if e is None:
+            edges[key] = _Edge(1, packets, nbytes, first, last)
+        else:
+            e.flows += 1
+            e.packets += packets
+            e.bytes += nbytes
+            if first < e.first_seen:
+                e.first_seen = first
+            if last > e.last_seen:
+                e.last_seen = last
+        c = host(f.client_ip, first, last)
+        if c is not None:
+            c.flows_as_client += 1
+            c.packets_sent += f.packets_c2s
+            c.bytes_sent += f.bytes_c2s
+            c.packets_received += f.packets_s2c
+            c.bytes_received += f.bytes_s2c
+        s = host(f.server_ip, first, last)
+        if s is not None:
+            s.flows_as_server += 1
+            s.packets_sent += f.packets_s2c
+            s.bytes_sent += f.bytes_s2c
+            s.packets_received += f.packets_c2s
+            s.bytes_received += f.bytes_c2s
+
+    bindings: dict[tuple[str, str, int], _Binding] = {}
+    for b in summary.bindings:
+        if host(b.ip, b.first_seen, b.last_seen) is None:
+            continue  # 0.0.0.0 of a DHCP client, a multicast source: not an address binding
+        bkey = (b.ip, b.mac.lower(), b.vlan)
+        m = bindings.get(bkey)
+        if m is None:
+            bindings[bkey] = _Binding(
+                b.first_seen, b.last_seen, b.packets, b.from_arp, b.from_frames
+            )
+        else:
+            m.packets += b.packets
+            m.from_arp = m.from_arp or b.from_arp
+            m.from_frames = m.from_frames or b.from_frames
+            m.first_seen = min(m.first_seen, b.first_seen)
+            m.last_seen = max(m.last_seen, b.last_seen)
+
+    internal: dict[str, bool] = {}
+
+    def is_internal(ip: str) -> bool:
+        v = internal.get(ip)
+        if v is None:
+            v = internal[ip] = site.is_internal(ip)
+        return v
+
+    t = time
+    edge_rows = [
+        (
+            *k,
+            e.flows,
+            e.packets,
+            e.bytes,
+            t(e.first_seen),
+            t(e.last_seen),
+            not (is_internal(k[0]) and is_internal(k[1])),
+        )
+        for k, e in edges.items()
+    ]
+    host_rows = [
+        (
+            ip,
+            host_key(ip),
+            is_internal(ip),
+            t(h.first_seen),
+            t(h.last_seen),
+            h.packets_sent,
+            h.packets_received,
+            h.bytes_sent,
+            h.bytes_received,
+            h.flows_as_client,
+            h.flows_as_server,
+        )
+        for ip, h in hosts.items()
+    ]
+    binding_rows = [
+        (*k, t(b.first_seen), t(b.last_seen), b.packets, b.from_arp, b.from_frames)
+        for k, b in bindings.items()
+    ]
+    stats = summary.stats
+    capture = {
+        "fingerprint": summary.fingerprint,
+        "source": summary.source,
+        "format": summary.format,
+        "status": "complete" if summary.complete else "partial",
+        "error": summary.error,
+        "packets": stats.packets,
+        "bytes": stats.bytes,
+        "first_seen": summary.first_seen,
+        "last_seen": summary.last_seen,
+        "stats": asdict(stats),
+        "ingested_at": ingested_at,
+    }
+    return CaptureRows(capture, summary.flows, edge_rows, host_rows, binding_rows, time)

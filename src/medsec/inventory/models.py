@@ -1,0 +1,221 @@
+"""SQLAlchemy models of the inventory store: captures, flows, edges, hosts, bindings.
+
+These classes are the store's private schema; other stages see the frozen views in
+``inventory.views``. The Alembic migrations in ``inventory/migrations`` create exactly this
+schema (a test compares them).
+
+Times are stored in UTC by :class:`UtcDateTime` and come back timezone-aware on every engine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so migrations can refer to them on every engine."""
+
+
+def sqlite_time(value: datetime) -> str:
+    """A datetime as SQLite stores it: naive UTC text, fixed width (text order = time order).
+
+    The same text SQLAlchemy's SQLite ``DATETIME`` writes for ``UtcDateTime``; the bulk
+    writer in ``store`` uses it to bypass per-row type processing.
+    """
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored (need UTC)")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:-6]  # drop "+00:00"
+
+
+def aware_time(value: datetime) -> datetime:
+    """A datetime as PostgreSQL takes it (``timestamptz``): aware, any zone."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} cannot be stored (need UTC)")
+    return value
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC ``datetime`` on every engine.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores naive UTC text (fixed width, so text
+    order is time order). Naive datetimes are refused: the store cannot know their zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored (need UTC)")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+"""64-bit surrogate keys; SQLite needs ``INTEGER`` for its rowid alias."""
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UtcDateTime(),
+        int: BigInteger(),
+        str: Text(),
+        bool: Boolean(),
+        dict[str, Any]: JSON(),
+    }
+
+
+class Capture(Base):
+    """One ingested capture source; its fingerprint makes re-ingestion a no-op."""
+
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(128), unique=True)
+    source: Mapped[str]
+    format: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    """``complete`` or ``partial`` (the source was damaged; its readable part is stored)."""
+    error: Mapped[str | None]
+    packets: Mapped[int]
+    bytes: Mapped[int]
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    stats: Mapped[dict[str, Any]]
+    """``CaptureStats`` as a JSON object."""
+    ingested_at: Mapped[datetime]
+
+
+class Flow(Base):
+    """One ``FlowRecord`` of one capture, oriented client -> server."""
+
+    __tablename__ = "flows"
+    __table_args__ = (
+        Index(None, "capture_id"),
+        Index(None, "client_ip"),
+        Index(None, "server_ip"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    capture_id: Mapped[int] = mapped_column(BigId, ForeignKey("captures.id", ondelete="CASCADE"))
+    transport: Mapped[str] = mapped_column(String(8))
+    ip_protocol: Mapped[int] = mapped_column(Integer)
+    client_ip: Mapped[str] = mapped_column(String(45))
+    server_ip: Mapped[str] = mapped_column(String(45))
+    client_port: Mapped[int] = mapped_column(Integer)
+    server_port: Mapped[int] = mapped_column(Integer)
+    vlan: Mapped[int] = mapped_column(Integer)
+    inner_vlan: Mapped[int] = mapped_column(Integer)
+    client_mac: Mapped[str | None] = mapped_column(String(17))
+    server_mac: Mapped[str | None] = mapped_column(String(17))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    packets_c2s: Mapped[int]
+    packets_s2c: Mapped[int]
+    bytes_c2s: Mapped[int]
+    bytes_s2c: Mapped[int]
+    tcp_flags_c2s: Mapped[int] = mapped_column(Integer)
+    tcp_flags_s2c: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    initiator: Mapped[str] = mapped_column(String(16))
+
+
+class Edge(Base):
+    """The communication graph: all flows between a client and a server's service, merged."""
+
+    __tablename__ = "edges"
+    __table_args__ = (
+        UniqueConstraint("client_ip", "server_ip", "transport", "server_port"),
+        Index(None, "server_ip"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_ip: Mapped[str] = mapped_column(String(45))
+    server_ip: Mapped[str] = mapped_column(String(45))
+    transport: Mapped[str] = mapped_column(String(8))
+    server_port: Mapped[int] = mapped_column(Integer)
+    flows: Mapped[int]
+    packets: Mapped[int]
+    """Both directions summed."""
+    bytes: Mapped[int]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    external: Mapped[bool]
+    """Either endpoint is outside the site networks (as configured at the last ingest)."""
+
+
+class Host(Base):
+    """A unicast IP address seen in a flow or an address binding."""
+
+    __tablename__ = "hosts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45), unique=True)
+    ip_key: Mapped[str] = mapped_column(String(33), index=True)
+    """Sortable form: ``4`` + 8 hex digits or ``6`` + 32 hex digits (numeric order, v4 first)."""
+    internal: Mapped[bool]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    packets_sent: Mapped[int]
+    packets_received: Mapped[int]
+    bytes_sent: Mapped[int]
+    bytes_received: Mapped[int]
+    flows_as_client: Mapped[int]
+    flows_as_server: Mapped[int]
+
+
+class Binding(Base):
+    """An IP address seen with a MAC address on a VLAN (from frames it sent, or ARP)."""
+
+    __tablename__ = "bindings"
+    __table_args__ = (
+        UniqueConstraint("ip", "mac", "vlan"),
+        Index(None, "mac"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    mac: Mapped[str] = mapped_column(String(17))
+    vlan: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    packets: Mapped[int]
+    from_arp: Mapped[bool]
+    from_frames: Mapped[bool]

@@ -1,0 +1,711 @@
+"""The inventory store: one SQL database (SQLite file or PostgreSQL) behind one class.
+
+``Store.ingest`` writes a capture in ONE transaction: the capture row, its flows, and the
+merged edges, hosts and address bindings (dialect upserts, executemany batches). A crash at
+any moment leaves either the whole capture or nothing of it; a re-run completes it. The
+capture fingerprint makes ingesting the same capture twice a no-op.
+
+SQLite runs in WAL mode (readers - the web UI - keep reading while a capture is written),
+``synchronous=NORMAL`` (a crash of the process loses nothing committed; a power cut may lose
+the last transaction but never corrupts), foreign keys on, a 30 s busy timeout, and writes
+take the lock up front (``BEGIN IMMEDIATE``) so two writers queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal, Self, cast
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Engine,
+    Insert,
+    MetaData,
+    Select,
+    Table,
+    create_engine,
+    distinct,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from medsec.inventory import migrate
+from medsec.inventory.aggregate import (
+    BINDING_COLUMNS,
+    BINDING_KEY,
+    EDGE_COLUMNS,
+    EDGE_KEY,
+    FLOW_COLUMNS,
+    HOST_COLUMNS,
+    HOST_KEY,
+    Row,
+    capture_rows,
+    network_key_range,
+)
+from medsec.inventory.models import (
+    Binding,
+    Capture,
+    Edge,
+    Flow,
+    Host,
+    aware_time,
+    sqlite_time,
+)
+from medsec.inventory.views import (
+    CaptureStatus,
+    CaptureView,
+    EdgeQuery,
+    EdgeView,
+    FlowQuery,
+    FlowView,
+    HostBinding,
+    HostQuery,
+    HostView,
+    IngestResult,
+    Totals,
+)
+from medsec.model.config import SiteNetworks
+from medsec.model.errors import InventoryError
+from medsec.model.traffic import CaptureStats, CaptureSummary
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+POSTGRES_CONNECT_TIMEOUT_S = 10
+FLOW_BATCH = 10_000
+"""Flow rows per executemany call (bounds the memory of the parameter lists)."""
+UPSERT_BATCH = 10_000
+MIGRATION_LOCK = 0x6D6564736563
+"""PostgreSQL advisory lock key held while migrating ('medsec' in ASCII)."""
+
+Dialect = Literal["sqlite", "postgresql"]
+
+ALL_HOSTS = HostQuery()
+ALL_EDGES = EdgeQuery()
+ALL_FLOWS = FlowQuery()
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's message of a database error, on one line."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(orig).__name__
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _copy(conn: Connection, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """``COPY table (columns) FROM STDIN`` on the connection's psycopg connection, inside
+    the current transaction (the fastest way to load rows into PostgreSQL)."""
+    from psycopg import sql
+
+    query = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(query) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+# --------------------------------------------------------------------------- engines
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, emit BEGIN (the module would not for DDL).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA cache_size = -32768")  # 32 MiB: big captures spill less
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    connection.exec_driver_sql(connection.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def _check_sqlite_path(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    parent = os.path.dirname(path)
+    if os.path.isdir(path):
+        raise InventoryError(f"cannot open database {path}: it is a directory")
+    if not os.path.isdir(parent):
+        raise InventoryError(f"cannot open database {path}: directory {parent} does not exist")
+
+
+def _engine(url: URL) -> tuple[Engine, Dialect]:
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise InventoryError(
+            f"unsupported database {backend!r}; use sqlite:///PATH or postgresql+psycopg://..."
+        )
+    driver = url.get_driver_name()
+    if backend == "sqlite":
+        if driver != "pysqlite":
+            raise InventoryError(f"unsupported SQLite driver {driver!r}; use sqlite:///PATH")
+        _check_sqlite_path(url)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine, "sqlite"
+    if driver != "psycopg":
+        raise InventoryError(
+            f"unsupported PostgreSQL driver {driver!r}; use postgresql+psycopg://..."
+        )
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args={
+            "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+            "application_name": "medsec",
+        },
+    )
+    return engine, "postgresql"
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class Store:
+    """The inventory database. Open with :meth:`open`; close (or use ``with``) when done."""
+
+    def __init__(self, engine: Engine, dialect: Dialect) -> None:
+        self._engine = engine
+        self._dialect: Dialect = dialect
+        self._insert: Callable[[Table], Any] = (
+            sqlite.insert if dialect == "sqlite" else postgresql.insert
+        )
+        least, greatest = (
+            (func.min, func.max) if dialect == "sqlite" else (func.least, func.greatest)
+        )
+        self._least = least
+        self._greatest = greatest
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to ``url`` (see ``database_url``) and bring its schema up to date.
+
+        Raises ``InventoryError`` for every problem of the user's making: malformed or
+        unsupported URL, missing driver, unreachable server, unwritable file, a file that is
+        no database, a schema written by a newer medsec.
+        """
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise InventoryError(
+                "not a valid database URL (expected a file path, sqlite:///PATH or "
+                "postgresql+psycopg://USER@HOST/DB)"
+            ) from exc
+        if parsed.drivername in ("postgres", "postgresql"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        shown = parsed.render_as_string(hide_password=True)
+        try:
+            engine, dialect = _engine(parsed)
+        except NoSuchModuleError as exc:
+            raise InventoryError(f"unsupported database URL {shown}") from exc
+        except ImportError as exc:
+            raise InventoryError(f"the database driver for {shown} is not installed") from exc
+        store = cls(engine, dialect)
+        try:
+            store._migrate()
+        except DBAPIError as exc:
+            engine.dispose()
+            raise InventoryError(f"cannot open database {shown}: {_reason(exc)}") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        logger.debug("opened inventory %s", shown)
+        return store
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            if self._dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            if migrate.upgrade(conn):
+                logger.info("inventory schema migrated to %s", migrate.head_revision())
+
+    def close(self) -> None:
+        """Release every connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> Dialect:
+        """``sqlite`` or ``postgresql``."""
+        return self._dialect
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    # -- transactions -----------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it holds the write lock from its start."""
+        with self._engine.connect() as conn:
+            if self._dialect == "sqlite":
+                conn.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read transaction: one snapshot for all its statements."""
+        with self._engine.connect() as conn:
+            if self._dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as exc:
+            raise InventoryError(f"cannot {action} ({self.url}): {_reason(exc)}") from exc
+
+    # -- writing ----------------------------------------------------------------------
+
+    def capture_status(self, fingerprint: str) -> CaptureStatus | None:
+        """``complete`` / ``partial`` for a stored capture, ``None`` if it is not stored."""
+        with self._errors("read the inventory"), self._read() as conn:
+            status = conn.execute(
+                select(Capture.status).where(Capture.fingerprint == fingerprint)
+            ).scalar_one_or_none()
+        return cast(CaptureStatus | None, status)
+
+    def ingest(self, summary: CaptureSummary, site: SiteNetworks) -> IngestResult:
+        """Store a capture and merge it into edges, hosts and bindings, in one transaction.
+
+        A capture whose fingerprint is already stored changes nothing (``skipped``).
+        ``site`` decides which hosts are internal and which edges external; rows a capture
+        touches take the classification of the site configuration it was ingested with.
+        """
+        started = time.perf_counter()
+        if self.capture_status(summary.fingerprint) is not None:
+            return self._skipped(summary.fingerprint)
+        rows = capture_rows(
+            summary,
+            site,
+            datetime.now(UTC),
+            sqlite_time if self._dialect == "sqlite" else aware_time,
+        )
+        with self._errors("write the inventory"), self._write() as conn:
+            captures = _table(Capture)
+            stmt = (
+                self._insert(captures)
+                .values(rows.capture)
+                .on_conflict_do_nothing(index_elements=[captures.c.fingerprint])
+                .returning(captures.c.id)
+            )
+            capture_id = conn.execute(stmt).scalar_one_or_none()
+            if capture_id is None:  # another process stored it since we looked
+                conn.rollback()
+                return self._skipped(summary.fingerprint)
+            flows = _table(Flow)
+            for batch in rows.flow_rows(capture_id, FLOW_BATCH):
+                self._insert_rows(conn, flows, FLOW_COLUMNS, batch)
+            self._upsert(
+                conn,
+                Edge,
+                rows.edges,
+                EDGE_COLUMNS,
+                EDGE_KEY,
+                add=("flows", "packets", "bytes"),
+                replace=("external",),
+            )
+            self._upsert(
+                conn,
+                Host,
+                rows.hosts,
+                HOST_COLUMNS,
+                HOST_KEY,
+                add=(
+                    "packets_sent",
+                    "packets_received",
+                    "bytes_sent",
+                    "bytes_received",
+                    "flows_as_client",
+                    "flows_as_server",
+                ),
+                replace=("internal",),
+            )
+            self._upsert(
+                conn,
+                Binding,
+                rows.bindings,
+                BINDING_COLUMNS,
+                BINDING_KEY,
+                add=("packets",),
+                union=("from_arp", "from_frames"),
+            )
+        result = IngestResult(
+            capture_id=capture_id,
+            fingerprint=summary.fingerprint,
+            skipped=False,
+            flows=len(rows.flows),
+            edges=len(rows.edges),
+            hosts=len(rows.hosts),
+            bindings=len(rows.bindings),
+        )
+        logger.info(
+            "capture %s ingested as #%d: %d flows, %d edges, %d hosts, %d bindings in %.2f s",
+            summary.fingerprint,
+            capture_id,
+            result.flows,
+            result.edges,
+            result.hosts,
+            result.bindings,
+            time.perf_counter() - started,
+        )
+        return result
+
+    def _skipped(self, fingerprint: str) -> IngestResult:
+        with self._errors("read the inventory"), self._read() as conn:
+            existing = conn.execute(
+                select(Capture.id).where(Capture.fingerprint == fingerprint)
+            ).scalar_one()
+        logger.info("capture %s already stored as #%d, skipped", fingerprint, existing)
+        return IngestResult(capture_id=existing, fingerprint=fingerprint, skipped=True)
+
+    @staticmethod
+    def _executemany(
+        conn: Connection, stmt: Insert, columns: tuple[str, ...], rows: Sequence[Row]
+    ) -> None:
+        """Run ``stmt`` once per row straight through the driver's executemany.
+
+        SQLAlchemy compiles the statement (dialect-neutral SQL); the rows are already in the
+        driver's types (``aggregate`` converted the times), so Core's per-row parameter
+        processing - most of the cost of a large ingest - is skipped.
+        """
+        if not rows:
+            return
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(columns))
+        params: list[Any]
+        if compiled.positional:
+            order = tuple(compiled.positiontup or ())
+            if order == columns:
+                params = list(rows)
+            else:
+                index = [columns.index(name) for name in order]
+                params = [tuple(row[i] for i in index) for row in rows]
+        else:
+            params = [dict(zip(columns, row, strict=True)) for row in rows]
+        conn.exec_driver_sql(compiled.string, params)
+
+    def _insert_rows(
+        self, conn: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[Row]
+    ) -> None:
+        """Append rows: COPY on PostgreSQL, executemany on SQLite."""
+        if self._dialect == "postgresql":
+            _copy(conn, table.name, columns, rows)
+        else:
+            self._executemany(conn, insert(table), columns, rows)
+
+    def _upsert(
+        self,
+        conn: Connection,
+        model: type[Any],
+        rows: Sequence[Row],
+        columns: tuple[str, ...],
+        key: tuple[str, ...],
+        *,
+        add: tuple[str, ...] = (),
+        union: tuple[str, ...] = (),
+        replace: tuple[str, ...] = (),
+    ) -> None:
+        """Insert rows, or merge them into existing ones: counters added, flags OR-ed,
+        ``first_seen`` the earliest, ``last_seen`` the latest, ``replace`` columns overwritten.
+
+        SQLite: ``INSERT .. VALUES .. ON CONFLICT DO UPDATE`` by executemany. PostgreSQL: the
+        rows are COPYed into a temporary table, then one ``INSERT .. SELECT .. ORDER BY key
+        ON CONFLICT DO UPDATE`` merges them (the order makes concurrent writers lock rows in
+        the same order, so they queue instead of deadlocking).
+        """
+        if not rows:
+            return
+        table = _table(model)
+        if self._dialect == "postgresql":
+            stage = Table(
+                f"medsec_stage_{table.name}",
+                MetaData(),
+                *(Column(c, table.c[c].type) for c in columns),
+            )
+            conn.exec_driver_sql(
+                f"CREATE TEMPORARY TABLE {stage.name} ON COMMIT DROP AS "
+                f"SELECT {', '.join(columns)} FROM {table.name} WITH NO DATA"
+            )
+            _copy(conn, stage.name, columns, rows)
+            source = select(*(stage.c[c] for c in columns)).order_by(*(stage.c[c] for c in key))
+            pg = postgresql.insert(table).from_select(list(columns), source)
+            changes = self._merge(table, pg.excluded, add=add, union=union, replace=replace)
+            conn.execute(pg.on_conflict_do_update(index_elements=list(key), set_=changes))
+            conn.exec_driver_sql(f"DROP TABLE {stage.name}")
+            return
+        lite = sqlite.insert(table)
+        changes = self._merge(table, lite.excluded, add=add, union=union, replace=replace)
+        stmt = lite.on_conflict_do_update(index_elements=list(key), set_=changes)
+        for start in range(0, len(rows), UPSERT_BATCH):
+            self._executemany(conn, stmt, columns, rows[start : start + UPSERT_BATCH])
+
+    def _merge(
+        self,
+        table: Table,
+        new: Any,
+        *,
+        add: tuple[str, ...],
+        union: tuple[str, ...],
+        replace: tuple[str, ...],
+    ) -> dict[str, ColumnElement[Any]]:
+        old = table.c
+        changes: dict[str, ColumnElement[Any]] = {c: old[c] + new[c] for c in add}
+        changes.update({c: or_(old[c], new[c]) for c in union})
+        changes.update({c: new[c] for c in replace})
+        changes["first_seen"] = self._least(old.first_seen, new.first_seen)
+        changes["last_seen"] = self._greatest(old.last_seen, new.last_seen)
+        return changes
+
+    # -- reading ----------------------------------------------------------------------
+
+    def gateway_macs(self, threshold: int) -> frozenset[str]:
+        """MACs bound via frames to more than ``threshold`` distinct IPs: routers."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return self._gateway_macs(conn, threshold)
+
+    @staticmethod
+    def _gateway_macs(conn: Connection, threshold: int) -> frozenset[str]:
+        stmt = (
+            select(Binding.mac)
+            .where(Binding.from_frames)
+            .group_by(Binding.mac)
+            .having(func.count(distinct(Binding.ip)) > threshold)
+        )
+        return frozenset(conn.execute(stmt).scalars())
+
+    def hosts(self, q: HostQuery = ALL_HOSTS) -> list[HostView]:
+        """Hosts matching ``q``, by IP (numeric order, IPv4 first)."""
+        with self._errors("read the inventory"), self._read() as conn:
+            gateways = self._gateway_macs(conn, q.gateway_mac_threshold)
+            counts = or_(Binding.from_arp, Binding.mac.not_in(gateways))
+            stmt: Select[Any] = select(_table(Host))
+            if q.internal is not None:
+                stmt = stmt.where(Host.internal == q.internal)
+            if q.network is not None:
+                low, high = network_key_range(q.network)
+                stmt = stmt.where(Host.ip_key.between(low, high))
+            if q.mac is not None:
+                stmt = stmt.where(
+                    Host.ip.in_(select(Binding.ip).where(Binding.mac == q.mac, counts))
+                )
+            if q.vlan is not None:
+                stmt = stmt.where(
+                    Host.ip.in_(select(Binding.ip).where(Binding.vlan == q.vlan, counts))
+                )
+            if q.since is not None:
+                stmt = stmt.where(Host.last_seen >= q.since)
+            if q.until is not None:
+                stmt = stmt.where(Host.first_seen <= q.until)
+            stmt = stmt.order_by(Host.ip_key, Host.ip)
+            if q.limit is not None:
+                stmt = stmt.limit(q.limit)
+            hosts = conn.execute(stmt).all()
+            if not hosts:
+                return []
+            ips = stmt.with_only_columns(Host.ip)
+            bindings: dict[str, list[HostBinding]] = {}
+            for b in conn.execute(
+                select(_table(Binding))
+                .where(Binding.ip.in_(ips))
+                .order_by(Binding.mac, Binding.vlan)
+            ):
+                bindings.setdefault(b.ip, []).append(
+                    HostBinding(
+                        mac=b.mac,
+                        vlan=b.vlan,
+                        first_seen=b.first_seen,
+                        last_seen=b.last_seen,
+                        packets=b.packets,
+                        from_arp=b.from_arp,
+                        from_frames=b.from_frames,
+                        gateway=b.mac in gateways,
+                    )
+                )
+        views = []
+        for h in hosts:
+            own = bindings.get(h.ip, [])
+            counted = [b for b in own if b.from_arp or not b.gateway]
+            views.append(
+                HostView(
+                    ip=h.ip,
+                    internal=h.internal,
+                    first_seen=h.first_seen,
+                    last_seen=h.last_seen,
+                    packets_sent=h.packets_sent,
+                    packets_received=h.packets_received,
+                    bytes_sent=h.bytes_sent,
+                    bytes_received=h.bytes_received,
+                    flows_as_client=h.flows_as_client,
+                    flows_as_server=h.flows_as_server,
+                    macs=tuple(sorted({b.mac for b in counted})),
+                    vlans=tuple(sorted({b.vlan for b in counted})),
+                    bindings=tuple(own),
+                )
+            )
+        return views
+
+    def edges(self, q: EdgeQuery = ALL_EDGES) -> list[EdgeView]:
+        """Edges matching ``q``, largest (bytes) first."""
+        stmt = select(_table(Edge))
+        if q.host is not None:
+            stmt = stmt.where(or_(Edge.client_ip == q.host, Edge.server_ip == q.host))
+        if q.client is not None:
+            stmt = stmt.where(Edge.client_ip == q.client)
+        if q.server is not None:
+            stmt = stmt.where(Edge.server_ip == q.server)
+        if q.port is not None:
+            stmt = stmt.where(Edge.server_port == q.port)
+        if q.transport is not None:
+            stmt = stmt.where(Edge.transport == q.transport)
+        if q.external is not None:
+            stmt = stmt.where(Edge.external == q.external)
+        if q.min_bytes is not None:
+            stmt = stmt.where(Edge.bytes >= q.min_bytes)
+        stmt = stmt.order_by(
+            Edge.bytes.desc(), Edge.client_ip, Edge.server_ip, Edge.transport, Edge.server_port
+        )
+        if q.limit is not None:
+            stmt = stmt.limit(q.limit)
+        with self._errors("read the inventory"), self._read() as conn:
+            return [
+                EdgeView(
+                    client=e.client_ip,
+                    server=e.server_ip,
+                    transport=e.transport,
+                    server_port=e.server_port,
+                    flows=e.flows,
+                    packets=e.packets,
+                    bytes=e.bytes,
+                    first_seen=e.first_seen,
+                    last_seen=e.last_seen,
+                    external=e.external,
+                )
+                for e in conn.execute(stmt)
+            ]
+
+    def flows(self, q: FlowQuery = ALL_FLOWS) -> list[FlowView]:
+        """Flows matching ``q``, oldest first."""
+        stmt = select(_table(Flow))
+        if q.host is not None:
+            stmt = stmt.where(or_(Flow.client_ip == q.host, Flow.server_ip == q.host))
+        if q.client is not None:
+            stmt = stmt.where(Flow.client_ip == q.client)
+        if q.server is not None:
+            stmt = stmt.where(Flow.server_ip == q.server)
+        if q.port is not None:
+            stmt = stmt.where(Flow.server_port == q.port)
+        if q.transport is not None:
+            stmt = stmt.where(Flow.transport == q.transport)
+        if q.capture_id is not None:
+            stmt = stmt.where(Flow.capture_id == q.capture_id)
+        stmt = stmt.order_by(Flow.first_seen, Flow.id)
+        if q.limit is not None:
+            stmt = stmt.limit(q.limit)
+        with self._errors("read the inventory"), self._read() as conn:
+            return [FlowView(**row._asdict()) for row in conn.execute(stmt)]
+
+    def captures(self) -> list[CaptureView]:
+        """Every stored capture, in ingestion order."""
+        stat_fields = {f.name for f in fields(CaptureStats)}
+        with self._errors("read the inventory"), self._read() as conn:
+            rows = conn.execute(select(_table(Capture)).order_by(Capture.id)).all()
+            return [
+                CaptureView(
+                    id=c.id,
+                    fingerprint=c.fingerprint,
+                    source=c.source,
+                    format=c.format,
+                    status=cast(CaptureStatus, c.status),
+                    error=c.error,
+                    packets=c.packets,
+                    bytes=c.bytes,
+                    first_seen=c.first_seen,
+                    last_seen=c.last_seen,
+                    ingested_at=c.ingested_at,
+                    stats=CaptureStats(**{k: v for k, v in c.stats.items() if k in stat_fields}),
+                )
+                for c in rows
+            ]
+
+    def totals(self) -> Totals:
+        """How big the inventory is."""
+        with self._errors("read the inventory"), self._read() as conn:
+            captures, packets, nbytes = conn.execute(
+                select(
+                    func.count(Capture.id),
+                    func.coalesce(func.sum(Capture.packets), 0),
+                    func.coalesce(func.sum(Capture.bytes), 0),
+                )
+            ).one()
+            hosts, internal = conn.execute(
+                select(
+                    func.count(Host.id),
+                    func.count(Host.id).filter(Host.internal),
+                )
+            ).one()
+            edges = conn.execute(select(func.count(Edge.id))).scalar_one()
+            flows = conn.execute(select(func.count(Flow.id))).scalar_one()
+        return Totals(
+            captures=captures,
+            hosts=hosts,
+            internal_hosts=int(internal),
+            external_hosts=hosts - int(internal),
+            edges=edges,
+            flows=flows,
+            packets=int(packets),
+            bytes=int(nbytes),
+        )

@@ -1,0 +1,331 @@
+"""What the store hands out and takes in: frozen views, query filters, ingest results.
+
+Views are plain immutable values (tuples, not lists), independent of SQLAlchemy, so the
+service layer, CLI and web can pass them around freely. Queries validate themselves on
+construction and raise :class:`InvalidQuery` (an ``InventoryError``) for bad user input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from medsec.model.errors import InventoryError
+from medsec.model.traffic import CaptureStats, FlowRecord, InitiatorBasis, TcpState, Transport
+
+CaptureStatus = Literal["complete", "partial"]
+"""``partial``: the source was damaged and only its readable part is stored."""
+
+TRANSPORTS: frozenset[str] = frozenset({"tcp", "udp", "icmp", "icmpv6", "other"})
+
+DEFAULT_GATEWAY_MAC_THRESHOLD = 8
+"""Same default as ``Settings.gateway_mac_threshold``."""
+
+
+class InvalidQuery(InventoryError):
+    """A query filter is malformed (bad CIDR, IP, MAC, negative limit, naive datetime ...)."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestResult:
+    """What one ``Store.ingest`` did."""
+
+    capture_id: int
+    """Id of the capture row (the existing one when ``skipped``)."""
+    fingerprint: str
+    skipped: bool
+    """The capture was already stored; nothing changed."""
+    flows: int = 0
+    """Flow rows inserted."""
+    edges: int = 0
+    """Distinct edges of this capture (inserted or merged)."""
+    hosts: int = 0
+    """Distinct hosts of this capture (inserted or merged)."""
+    bindings: int = 0
+    """Distinct (ip, mac, vlan) bindings of this capture (inserted or merged)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostBinding:
+    """One address binding of a host."""
+
+    mac: str
+    vlan: int
+    first_seen: datetime
+    last_seen: datetime
+    packets: int
+    from_arp: bool
+    from_frames: bool
+    gateway: bool
+    """The MAC is a gateway MAC (bound via frames to more IPs than the query's threshold)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostView:
+    """A host (unicast IP address) with its traffic counters and layer-2 identity."""
+
+    ip: str
+    internal: bool
+    first_seen: datetime
+    last_seen: datetime
+    packets_sent: int
+    packets_received: int
+    bytes_sent: int
+    bytes_received: int
+    flows_as_client: int
+    flows_as_server: int
+    macs: tuple[str, ...]
+    """MACs of its bindings, except gateway MACs not announced for it in ARP; sorted."""
+    vlans: tuple[int, ...]
+    """VLANs of the bindings whose MAC is in ``macs``; sorted."""
+    bindings: tuple[HostBinding, ...]
+    """Every binding of the IP, gateway MACs included; sorted by (mac, vlan)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EdgeView:
+    """All flows from ``client`` to the service ``server``:``server_port``/``transport``."""
+
+    client: str
+    server: str
+    transport: str
+    server_port: int
+    flows: int
+    packets: int
+    """Both directions."""
+    bytes: int
+    """Both directions."""
+    first_seen: datetime
+    last_seen: datetime
+    external: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowView:
+    """A stored flow: its row id, its capture and the ``FlowRecord`` fields."""
+
+    id: int
+    capture_id: int
+    transport: Transport
+    ip_protocol: int
+    client_ip: str
+    server_ip: str
+    client_port: int
+    server_port: int
+    vlan: int
+    inner_vlan: int
+    client_mac: str | None
+    server_mac: str | None
+    first_seen: datetime
+    last_seen: datetime
+    packets_c2s: int
+    packets_s2c: int
+    bytes_c2s: int
+    bytes_s2c: int
+    tcp_flags_c2s: int
+    tcp_flags_s2c: int
+    state: TcpState
+    initiator: InitiatorBasis
+
+    def record(self) -> FlowRecord:
+        """The ``FlowRecord`` this row was stored from."""
+        return FlowRecord(
+            transport=self.transport,
+            ip_protocol=self.ip_protocol,
+            client_ip=self.client_ip,
+            server_ip=self.server_ip,
+            client_port=self.client_port,
+            server_port=self.server_port,
+            vlan=self.vlan,
+            inner_vlan=self.inner_vlan,
+            client_mac=self.client_mac,
+            server_mac=self.server_mac,
+            first_seen=self.first_seen,
+            last_seen=self.last_seen,
+            packets_c2s=self.packets_c2s,
+            packets_s2c=self.packets_s2c,
+            bytes_c2s=self.bytes_c2s,
+            bytes_s2c=self.bytes_s2c,
+            tcp_flags_c2s=self.tcp_flags_c2s,
+            tcp_flags_s2c=self.tcp_flags_s2c,
+            state=self.state,
+            initiator=self.initiator,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureView:
+    """An ingested capture source."""
+
+    id: int
+    fingerprint: str
+    source: str
+    format: str
+    status: CaptureStatus
+    error: str | None
+    packets: int
+    bytes: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    ingested_at: datetime
+    stats: CaptureStats
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Totals:
+    """Size of the inventory."""
+
+    captures: int
+    hosts: int
+    internal_hosts: int
+    external_hosts: int
+    edges: int
+    flows: int
+    packets: int
+    """Packets read from all captures (``CaptureStats.packets`` summed)."""
+    bytes: int
+    """Bytes read from all captures (``CaptureStats.bytes`` summed)."""
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _ip(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError as exc:
+        raise InvalidQuery(f"{what} {value!r} is not an IP address") from exc
+
+
+def _mac(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip().lower().replace("-", ":")
+    parts = text.split(":")
+    if len(parts) != 6 or not all(len(p) in (1, 2) for p in parts):
+        raise InvalidQuery(f"MAC address {value!r} is not of the form aa:bb:cc:dd:ee:ff")
+    try:
+        return ":".join(f"{int(p, 16):02x}" for p in parts)
+    except ValueError as exc:
+        raise InvalidQuery(f"MAC address {value!r} is not of the form aa:bb:cc:dd:ee:ff") from exc
+
+
+def _non_negative(value: int | None, what: str) -> None:
+    if value is not None and value < 0:
+        raise InvalidQuery(f"{what} must not be negative (got {value})")
+
+
+def _port(value: int | None) -> None:
+    if value is not None and not 0 <= value <= 65535:
+        raise InvalidQuery(f"port {value} is outside 0-65535")
+
+
+def _vlan(value: int | None) -> None:
+    if value is not None and not 0 <= value <= 4095:
+        raise InvalidQuery(f"VLAN {value} is outside 0-4095")
+
+
+def _aware(value: datetime | None, what: str) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise InvalidQuery(f"{what} {value.isoformat()} has no timezone")
+
+
+def _transport(value: str | None) -> None:
+    if value is not None and value not in TRANSPORTS:
+        raise InvalidQuery(f"transport {value!r} is not one of {', '.join(sorted(TRANSPORTS))}")
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostQuery:
+    """Which hosts to list; sorted by IP (numeric, IPv4 before IPv6)."""
+
+    internal: bool | None = None
+    """True: internal hosts only; False: external hosts only."""
+    network: str | None = None
+    """Only hosts inside this CIDR block."""
+    vlan: int | None = None
+    """Only hosts with this VLAN in ``HostView.vlans``."""
+    mac: str | None = None
+    """Only hosts with this MAC in ``HostView.macs``."""
+    since: datetime | None = None
+    """Only hosts seen at or after this time (``last_seen >= since``)."""
+    until: datetime | None = None
+    """Only hosts seen at or before this time (``first_seen <= until``)."""
+    limit: int | None = None
+    gateway_mac_threshold: int = DEFAULT_GATEWAY_MAC_THRESHOLD
+    """A MAC bound via frames to more distinct IPs than this is a router's."""
+
+    def __post_init__(self) -> None:
+        if self.network is not None:
+            try:
+                net = ipaddress.ip_network(self.network.strip(), strict=False)
+            except ValueError as exc:
+                raise InvalidQuery(f"network {self.network!r} is not a CIDR block") from exc
+            _set(self, "network", str(net))
+        _set(self, "mac", _mac(self.mac))
+        _vlan(self.vlan)
+        _aware(self.since, "since")
+        _aware(self.until, "until")
+        _non_negative(self.limit, "limit")
+        if self.gateway_mac_threshold < 1:
+            raise InvalidQuery("gateway_mac_threshold must be at least 1")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EdgeQuery:
+    """Which edges to list; sorted by bytes (largest first), then by key."""
+
+    host: str | None = None
+    """Either end is this IP."""
+    client: str | None = None
+    server: str | None = None
+    port: int | None = None
+    """Server port."""
+    transport: str | None = None
+    external: bool | None = None
+    """True: edges with an external end only; False: internal-only edges."""
+    min_bytes: int | None = None
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "host", _ip(self.host, "host"))
+        _set(self, "client", _ip(self.client, "client"))
+        _set(self, "server", _ip(self.server, "server"))
+        _port(self.port)
+        _transport(self.transport)
+        _non_negative(self.min_bytes, "min_bytes")
+        _non_negative(self.limit, "limit")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowQuery:
+    """Which flows to list; sorted by first_seen, then id."""
+
+    host: str | None = None
+    """Either end is this IP."""
+    client: str | None = None
+    server: str | None = None
+    port: int | None = None
+    """Server port."""
+    transport: str | None = None
+    capture_id: int | None = None
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "host", _ip(self.host, "host"))
+        _set(self, "client", _ip(self.client, "client"))
+        _set(self, "server", _ip(self.server, "server"))
+        _port(self.port)
+        _transport(self.transport)
+        _non_negative(self.limit, "limit")
