@@ -51,14 +51,7 @@ def open_capture(path: Path) -> OpenedCapture:
     Raises ``CaptureNotFound`` when the file cannot be opened and ``NotACapture`` when its
     first bytes are no capture magic.
     """
-    try:
-        raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by the caller via .stream
-    except FileNotFoundError as exc:
-        raise CaptureNotFound(f"{path}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise CaptureNotFound(f"{path}: is a directory, not a capture file") from exc
-    except OSError as exc:
-        raise CaptureNotFound(f"{path}: cannot open ({exc.strerror})") from exc
+    raw = _open_raw(path)
     try:
         size = os.fstat(raw.fileno()).st_size
         head = raw.read(4)
@@ -82,6 +75,18 @@ def open_capture(path: Path) -> OpenedCapture:
     return OpenedCapture(stream=stream, raw=raw, format=fmt, compressed=compressed, size=size)
 
 
+def _open_raw(path: Path) -> BinaryIO:
+    """The file opened for binary reading, or ``CaptureNotFound`` saying why not."""
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except FileNotFoundError as exc:
+        raise CaptureNotFound(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise CaptureNotFound(f"{path}: is a directory, not a capture file") from exc
+    except OSError as exc:
+        raise CaptureNotFound(f"{path}: cannot open ({exc.strerror})") from exc
+
+
 def _detect(head: bytes) -> CaptureFormat | None:
     if head in PCAP_MAGICS:
         return "pcap"
@@ -98,16 +103,16 @@ def fingerprint(path: Path) -> str:
     ends hold packet timestamps).
     """
     digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
+    with _open_raw(path) as f:
+        try:
             size = os.fstat(f.fileno()).st_size
             digest.update(size.to_bytes(8, "little"))
             digest.update(f.read(FINGERPRINT_SPAN))
             if size > FINGERPRINT_SPAN:
                 f.seek(max(FINGERPRINT_SPAN, size - FINGERPRINT_SPAN))
                 digest.update(f.read(FINGERPRINT_SPAN))
-    except OSError as exc:
-        raise CaptureNotFound(f"{path}: cannot open ({exc.strerror})") from exc
+        except OSError as exc:
+            raise CaptureNotFound(f"{path}: cannot read ({exc.strerror})") from exc
     return "sha256:" + digest.hexdigest()
 
 

@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,8 +19,10 @@ from medsec.cli.errors import EXIT_OK, exit_code, one_line
 from medsec.cli.progress import CaptureTask, capture_progress, counting, stderr
 from medsec.model.config import Settings, load_settings
 from medsec.model.errors import MedsecError
-from medsec.service import discover as discover_service
 from medsec.service import inventory as inv
+
+if TYPE_CHECKING:  # the capture engine (numba) loads only for discover
+    from medsec.service import discover as discover_service
 
 app = typer.Typer(
     name="medsec",
@@ -29,7 +31,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-stdout = Console(soft_wrap=True)
+stdout = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 220)
+"""Piped output is not cut to 80 columns."""
 
 
 class State:
@@ -143,6 +146,8 @@ def discover(
 def _run_discover(
     store: inv.Store, captures: list[Path], interface: str | None, duration: float | None
 ) -> list[discover_service.DiscoverOutcome]:
+    from medsec.service import discover as discover_service
+
     settings = state.settings
     with capture_progress() as progress:
         if interface:
