@@ -18,7 +18,8 @@ from medsec.simulate.hospital import ExternalHost, Hospital, Host, Vlan
 from medsec.simulate.ledger import EdgeKey, FlowKey, Frame, Ledger
 
 EPHEMERAL_LOW = 32768
-EPHEMERAL_HIGH = 60999
+EPHEMERAL_HIGH = 49999
+"""Client ports of ordinary conversations; bulk transfers use 50000-60999."""
 
 ROUTER = TcpStack("ios", 255, 4128, 4128, None, False, False, mss=536)
 """The gateways' own stack (DHCP relay replies, ARP)."""
@@ -68,6 +69,28 @@ class Channel:
     flow: FlowKey
     idents: dict[bytes, int]
     """Next IPv4 identification per source address (shared by all channels)."""
+
+    def direction(self, from_client: bool) -> tuple[bytes, bytes, int, int, bytes, bytes, int]:
+        """Source and destination IP, ports and MACs, and the TTL of one direction."""
+        if from_client:
+            return (
+                self.client_ip,
+                self.server_ip,
+                self.client_port,
+                self.server_port,
+                self.client_mac,
+                self.server_mac,
+                self.client_ttl,
+            )
+        return (
+            self.server_ip,
+            self.client_ip,
+            self.server_port,
+            self.client_port,
+            self.server_mac,
+            self.client_mac,
+            self.server_ttl,
+        )
 
     def next_ident(self, source: bytes) -> int:
         ident = self.idents.get(source, 0)
@@ -145,20 +168,27 @@ class Channel:
 class Network:
     """Creates channels between peers and hands out ports and RTTs deterministically."""
 
-    def __init__(self, hospital: Hospital, rng: random.Random, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        hospital: Hospital,
+        rng: random.Random,
+        ledger: Ledger,
+        ports: tuple[int, int] = (EPHEMERAL_LOW, EPHEMERAL_HIGH),
+    ) -> None:
         self.hospital = hospital
         self.rng = rng
         self.ledger = ledger
         self.idents: dict[bytes, int] = {}
         self._ports: dict[str, int] = {}
+        self._port_range = ports
 
     def ephemeral_port(self, ip: str) -> int:
-        """The next client port of a host (32768-60999, increasing, wrapping)."""
+        """The next client port of a host (increasing through the range, wrapping)."""
+        low, high = self._port_range
         port = self._ports.get(ip)
         if port is None:
-            port = self.rng.randrange(EPHEMERAL_LOW, EPHEMERAL_HIGH)
-        following = port + 1 if port < EPHEMERAL_HIGH else EPHEMERAL_LOW
-        self._ports[ip] = following
+            port = self.rng.randrange(low, high)
+        self._ports[ip] = port + 1 if port < high else low
         return port
 
     def rtt(self, client: Peer, server: Peer) -> int:

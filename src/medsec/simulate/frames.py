@@ -205,7 +205,7 @@ def icmpv6(src: bytes, dst: bytes, icmp_type: int, body: bytes) -> bytes:
 
 def solicited_node_multicast(address: bytes) -> bytes:
     """ff02::1:ffXX:XXXX for the last 24 bits of ``address``."""
-    return bytes.fromhex("ff020000000000000000000000000001ff") + address[13:]
+    return bytes.fromhex("ff0200000000000000000001ff") + address[13:]
 
 
 def multicast_mac_v6(address: bytes) -> bytes:

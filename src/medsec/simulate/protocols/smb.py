@@ -5,9 +5,21 @@ from __future__ import annotations
 import random
 import struct
 
+from medsec.simulate.protocols import asn1
+
 NEGOTIATE = 0x0000
 DIALECTS = (0x0202, 0x0210, 0x0300, 0x0302)
 FILETIME_EPOCH_OFFSET = 11_644_473_600
+SPNEGO = "1.3.6.1.5.5.2"
+KERBEROS = "1.2.840.113554.1.2.2"
+NTLMSSP = "1.3.6.1.4.1.311.2.2.10"
+
+
+def spnego_hint() -> bytes:
+    """The GSS-API/SPNEGO negTokenInit a server offers: Kerberos and NTLMSSP."""
+    mechanisms = asn1.sequence(asn1.oid(KERBEROS), asn1.oid(NTLMSSP))
+    token = asn1.tlv(0xA0, asn1.sequence(asn1.tlv(0xA0, mechanisms)))
+    return asn1.tlv(0x60, asn1.oid(SPNEGO) + token)
 
 
 def _session(message: bytes) -> bytes:
@@ -45,8 +57,8 @@ def filetime(micros: int) -> int:
     return (micros // 1_000_000 + FILETIME_EPOCH_OFFSET) * 10_000_000 + micros % 1_000_000 * 10
 
 
-def negotiate_response(server_guid: bytes, now: int, rng: random.Random) -> bytes:
-    security = b"\x60\x28" + rng.randbytes(40)
+def negotiate_response(server_guid: bytes, now: int) -> bytes:
+    security = spnego_hint()
     body = struct.pack(
         "<HHHH16sIIIIQQHHI",
         65,

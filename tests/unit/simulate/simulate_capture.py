@@ -1,0 +1,175 @@
+"""Independent reading of simulated captures with dpkt, for comparison with the truth file.
+
+Nothing here reuses the simulator's code: flows are rebuilt from the bytes (client = sender
+of the pure SYN for TCP, the side on a service port for UDP, the echo requester for ICMP).
+"""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import socket
+import struct
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dpkt
+
+UDP_SERVICE_PORTS = {53, 67, 123, 161, 514, 24105}
+
+
+def open_capture(path: Path) -> Any:
+    raw = path.read_bytes()
+    if path.name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return raw
+
+
+def records(path: Path) -> Iterator[tuple[float, bytes]]:
+    import io
+
+    reader = dpkt.pcap.Reader(io.BytesIO(open_capture(path)))
+    yield from reader
+
+
+def ip_text(raw: bytes) -> str:
+    return str(ipaddress.ip_address(raw))
+
+
+def mac_text(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+@dataclass
+class FlowStats:
+    packets: int = 0
+    bytes: int = 0
+    client: tuple[str, int] | None = None
+    endpoints: tuple[tuple[str, int], tuple[str, int]] = (("", 0), ("", 0))
+    transport: str = ""
+
+
+@dataclass
+class CaptureView:
+    packets: int = 0
+    bytes: int = 0
+    fragments: int = 0
+    arp: int = 0
+    flows: dict[tuple[Any, ...], FlowStats] = field(default_factory=dict)
+    bindings: set[tuple[str, str, int]] = field(default_factory=set)
+    """(MAC, IP, VLAN) seen as frame source with that IP source or ARP sender."""
+    timestamps_ordered: bool = True
+
+    def edges(self) -> dict[tuple[str, str, str, int], tuple[int, int, int]]:
+        """(client, server, transport, port) -> (flows, packets, bytes)."""
+        out: dict[tuple[str, str, str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for stats in self.flows.values():
+            assert stats.client is not None, stats
+            a, b = stats.endpoints
+            server = b if a == stats.client else a
+            key = (stats.client[0], server[0], stats.transport, server[1])
+            row = out[key]
+            row[0] += 1
+            row[1] += stats.packets
+            row[2] += stats.bytes
+        return {key: (row[0], row[1], row[2]) for key, row in out.items()}
+
+
+def read_view(path: Path) -> CaptureView:
+    view = CaptureView()
+    last = 0.0
+    for ts, buf in records(path):
+        view.packets += 1
+        view.bytes += len(buf)
+        if ts < last:
+            view.timestamps_ordered = False
+        last = ts
+        eth = dpkt.ethernet.Ethernet(buf)
+        vlan = eth.vlan_tags[0].id if eth.vlan_tags else 0
+        payload = eth.data
+        if isinstance(payload, dpkt.arp.ARP):
+            view.arp += 1
+            view.bindings.add((mac_text(payload.sha), ip_text(payload.spa), vlan))
+            continue
+        if isinstance(payload, dpkt.ip6.IP6):
+            src, dst = ip_text(payload.src), ip_text(payload.dst)
+            key = ("icmpv6", vlan, src, dst)
+            stats = view.flows.setdefault(key, FlowStats(transport="icmpv6"))
+            stats.endpoints = ((src, 0), (dst, 0))
+            stats.client = (src, 0)
+            stats.packets += 1
+            stats.bytes += len(buf)
+            continue
+        assert isinstance(payload, dpkt.ip.IP), type(payload)
+        src, dst = socket.inet_ntoa(payload.src), socket.inet_ntoa(payload.dst)
+        view.bindings.add((mac_text(eth.src), src, vlan))
+        if payload.offset:
+            view.fragments += 1
+            continue
+        body = bytes(payload.data) if not isinstance(payload.data, bytes) else payload.data
+        if payload.p == dpkt.ip.IP_PROTO_TCP:
+            sport, dport = struct.unpack("!HH", body[:4])
+            flags = body[13]
+            transport = "tcp"
+        elif payload.p == dpkt.ip.IP_PROTO_UDP:
+            sport, dport = struct.unpack("!HH", body[:4])
+            flags = 0
+            transport = "udp"
+        elif payload.p == dpkt.ip.IP_PROTO_ICMP:
+            sport = dport = 0
+            flags = body[0]
+            transport = "icmp"
+        else:  # pragma: no cover
+            raise AssertionError(f"unexpected IP protocol {payload.p}")
+        a, b = sorted([(src, sport), (dst, dport)])
+        key = (transport, vlan, a, b)
+        stats = view.flows.setdefault(key, FlowStats(transport=transport))
+        stats.endpoints = (a, b)
+        stats.packets += 1
+        stats.bytes += len(buf)
+        if transport == "tcp" and flags & 0x12 == 0x02:
+            stats.client = (src, sport)
+        elif transport == "udp" and stats.client is None:
+            if dport in UDP_SERVICE_PORTS:
+                stats.client = (src, sport)
+            elif sport in UDP_SERVICE_PORTS:
+                stats.client = (dst, dport)
+        elif transport == "icmp" and flags == 8:
+            stats.client = (src, 0)
+    return view
+
+
+def tcp_streams(path: Path, port: int) -> dict[tuple[Any, ...], tuple[bytes, bytes]]:
+    """Client and server payload bytes of each TCP connection to ``port`` (capture order)."""
+    parts: dict[tuple[Any, ...], list[bytearray]] = {}
+    for _, buf in records(path):
+        eth = dpkt.ethernet.Ethernet(buf)
+        ip = eth.data
+        if not isinstance(ip, dpkt.ip.IP) or not isinstance(ip.data, dpkt.tcp.TCP):
+            continue
+        tcp = ip.data
+        if tcp.dport == port:
+            key = (ip.src, tcp.sport, ip.dst)
+            side = 0
+        elif tcp.sport == port:
+            key = (ip.dst, tcp.dport, ip.src)
+            side = 1
+        else:
+            continue
+        parts.setdefault(key, [bytearray(), bytearray()])[side] += tcp.data
+    return {key: (bytes(c), bytes(s)) for key, (c, s) in parts.items()}
+
+
+def udp_payloads(path: Path, port: int) -> list[tuple[bytes, bytes]]:
+    """(frame, UDP payload) of every datagram from or to ``port``."""
+    out = []
+    for _, buf in records(path):
+        eth = dpkt.ethernet.Ethernet(buf)
+        ip = eth.data
+        if isinstance(ip, dpkt.ip.IP) and isinstance(ip.data, dpkt.udp.UDP):
+            if port in (ip.data.sport, ip.data.dport):
+                out.append((buf, bytes(ip.data.data)))
+    return out
