@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from medsec.inventory import Store
 from medsec.model.traffic import AddressBinding, CaptureStats, CaptureSummary, FlowRecord
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -128,6 +131,7 @@ def big_summary(n_flows: int, seed: int = 1, fingerprint: str | None = None) -> 
     ports = [104, 2575, 443, 80, 22, 161, 53, 11112]
     flows = []
     macs: dict[str, str] = {ip: mac_of(i) for i, ip in enumerate(internal)}
+    vlans: dict[str, int] = {ip: i % 20 + 1 for i, ip in enumerate(internal)}
     for n in range(n_flows):
         client = rnd.choice(internal)
         if rnd.random() < 0.1:
@@ -149,7 +153,7 @@ def big_summary(n_flows: int, seed: int = 1, fingerprint: str | None = None) -> 
                 packets=(rnd.randint(1, 50), rnd.randint(0, 50)),
                 nbytes=(rnd.randint(60, 90_000), rnd.randint(0, 90_000)),
                 client_port=1024 + n % 60_000,
-                vlan=hash(client) % 20 + 1,
+                vlan=vlans[client],
                 client_mac=macs[client],
                 server_mac=server_mac,
             )
@@ -161,3 +165,20 @@ def big_summary(n_flows: int, seed: int = 1, fingerprint: str | None = None) -> 
     bindings += [binding(ip, ROUTER_MAC, vlan=1, packets=5) for ip in external]
     bindings.append(binding("10.0.0.1", ROUTER_MAC, vlan=1, arp=True, frames=False))
     return summary(fingerprint or f"big-{n_flows}-{seed}", flows, bindings)
+
+
+def snapshot(store: Store) -> dict[str, Any]:
+    """Everything the store shows, minus row ids and ingestion times, in an order that does
+    not depend on the engine (so SQLite and PostgreSQL snapshots compare equal)."""
+    return {
+        "hosts": store.hosts(),
+        "edges": sorted(
+            store.edges(), key=lambda e: (e.client, e.server, e.transport, e.server_port)
+        ),
+        "flows": sorted(
+            (f.record() for f in store.flows()),
+            key=lambda r: (r.first_seen, r.client_ip, r.client_port, r.server_ip, r.server_port),
+        ),
+        "captures": [dataclasses.replace(c, id=0, ingested_at=T0) for c in store.captures()],
+        "totals": store.totals(),
+    }

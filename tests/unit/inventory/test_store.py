@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inventory_synth import ROUTER_MAC, T0, at, binding, flow, summary
+from inventory_synth import ROUTER_MAC, T0, at, binding, flow, snapshot, summary
 
 import medsec.inventory
 from medsec.inventory import (
@@ -27,17 +27,6 @@ from medsec.model.traffic import CaptureStats
 DAY = timedelta(days=1)
 MAC_A = "02:00:00:00:00:0a"
 MAC_B = "02:00:00:00:00:0b"
-
-
-def snapshot(store: Store) -> dict[str, Any]:
-    """Everything the store shows, minus row ids and ingestion times."""
-    return {
-        "hosts": store.hosts(),
-        "edges": store.edges(),
-        "flows": sorted((f.record() for f in store.flows()), key=lambda r: (r.first_seen, repr(r))),
-        "captures": [dataclasses.replace(c, id=0, ingested_at=T0) for c in store.captures()],
-        "totals": store.totals(),
-    }
 
 
 def host(store: Store, ip: str, **query: Any) -> HostView:
