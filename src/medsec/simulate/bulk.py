@@ -43,6 +43,8 @@ PACKETS_PER_UNIT = len(UNIT_OFFSETS)
 MAX_UNITS_PER_BLOCK = 2048
 PAYLOAD_VARIANTS = 16
 WAVE_VARIANTS = 8
+CYCLE_UNITS = PAYLOAD_VARIANTS // 2
+"""Units after which payloads repeat (two data segments and two datagrams per unit)."""
 JOB_UNITS = (3_000, 15_000)
 NORMAL_PACKETS_PER_HOST_SECOND = 2.5
 """Prior estimate of ordinary traffic, used until enough of the capture has been seen."""
@@ -110,9 +112,11 @@ class _Job:
     done: int = 0
     data: _TcpTemplate | None = None
     ack: _TcpTemplate | None = None
-    payloads: npt.NDArray[np.uint8] = field(
-        default_factory=lambda: np.zeros((0, 0), dtype=np.uint8)
-    )
+    cycle: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
+    """``CYCLE_UNITS`` ready units (payloads in place, headers still to patch)."""
+    offsets: tuple[int, ...] = ()
+    """Where each frame of a unit starts in a row (after its record header)."""
+    sizes: tuple[int, ...] = ()
     payload_sums: Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     seq0: int = 0
     ident0: tuple[int, int, int] = (0, 0, 0)
@@ -324,8 +328,8 @@ class BulkLane:
         pool = [
             job.prefix + self.rng.randbytes(size - len(job.prefix)) for _ in range(PAYLOAD_VARIANTS)
         ]
-        job.payloads = np.frombuffer(b"".join(pool), dtype=np.uint8).reshape(len(pool), size)
         job.payload_sums = np.array([f.ones_complement_sum(p) for p in pool], dtype=np.int64)
+        self._build_cycle(job, pool)
         job.seq0 = conversation.seq[sender]
         idents = self.net.idents
         channel = conversation.channel
@@ -333,6 +337,26 @@ class BulkLane:
         dst = channel.direction(sender == CLIENT)[1]
         wave_source = job.wave.source if job.wave is not None else b""
         job.ident0 = (idents.get(src, 0), idents.get(dst, 0), idents.get(wave_source, 0))
+
+    def _build_cycle(self, job: _Job, pool: list[bytes]) -> None:
+        data, ack, wave = job.data, job.ack, job.wave
+        assert data is not None and ack is not None
+        head = data.frame[: data.payload_offset]
+        rows = []
+        for unit in range(CYCLE_UNITS):
+            frames = [head + pool[(2 * unit + n) % PAYLOAD_VARIANTS] for n in range(2)]
+            frames.append(ack.frame)
+            if wave is not None:
+                frames += [bytes(wave.frames[(2 * unit + n) % WAVE_VARIANTS]) for n in range(2)]
+            rows.append(b"".join(struct.pack("<IIII", 0, 0, len(x), len(x)) + x for x in frames))
+            if unit == 0:
+                job.sizes = tuple(len(x) for x in frames)
+        offsets, position = [], 0
+        for size in job.sizes:
+            offsets.append(position + 16)
+            position += 16 + size
+        job.offsets = tuple(offsets)
+        job.cycle = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(CYCLE_UNITS, -1)
 
     def _template(self, conversation: TcpConversation, side: int, size: int) -> _TcpTemplate:
         channel = conversation.channel
@@ -352,99 +376,92 @@ class BulkLane:
 
     def _block(self, job: _Job) -> BulkBlock:
         """The next up to ``MAX_UNITS_PER_BLOCK`` units of the job."""
-        data, ack = job.data, job.ack
+        data, ack, wave = job.data, job.ack, job.wave
         assert data is not None and ack is not None
         conversation = job.conversation
         count = min(MAX_UNITS_PER_BLOCK, job.units - job.done)
         index = np.arange(job.done, job.done + count, dtype=np.int64)
         starts = job.first + np.floor(index * job.unit_micros).astype(np.int64)
-        wave = job.wave
-        layout: list[bytes] = [data.frame, data.frame, ack.frame]
-        if wave is not None:
-            layout += [bytes(wave.frames[0]), bytes(wave.frames[1])]
-        offsets = [0]
-        for frame in layout:
-            offsets.append(offsets[-1] + 16 + len(frame))
-        row = bytearray()
-        for frame in layout:
-            row += struct.pack("<IIII", 0, 0, len(frame), len(frame)) + frame
-        rows = np.tile(np.frombuffer(bytes(row), dtype=np.uint8), (count, 1))
+        rows = job.cycle[index % CYCLE_UNITS]
+        offsets = job.offsets
 
         sender, receiver = job.sender, 1 - job.sender
         payload_len = data.payload_len
-        seq_receiver = conversation.seq[receiver]
+        seq_receiver = np.full(count, conversation.seq[receiver], dtype=np.int64)
         times: list[Array] = []
-        for position in range(len(layout)):
+        for position, base in enumerate(offsets):
             at = starts + int(UNIT_OFFSETS[position] * job.unit_micros)
             times.append(at)
-            base = offsets[position]
-            _put(rows, base, at // SECOND, "<u4")
-            _put(rows, base + 4, at % SECOND, "<u4")
-        ts_start = conversation.ts_start
-        for number in range(2):
-            base = offsets[number] + 16
-            at = times[number]
-            segment = 2 * index + number
-            seq = (job.seq0 + segment * payload_len) & 0xFFFFFFFF
-            ident = (job.ident0[0] + segment) & 0xFFFF
-            variant = segment % PAYLOAD_VARIANTS
-            rows[:, base + data.payload_offset : base + data.payload_offset + payload_len] = (
-                job.payloads[variant]
-            )
-            total = data.tcp_sum + _words32(seq) + _words32(np.full(count, seq_receiver))
-            total += job.payload_sums[variant]
+            _put(rows, base - 16, at // SECOND, "<u4")
+            _put(rows, base - 12, at % SECOND, "<u4")
+
+        def clock(side: int, at: Array) -> Array:
+            elapsed = (at - conversation.ts_start) // 1000
+            return (conversation.ts_base[side] + elapsed) & 0xFFFFFFFF
+
+        def patch_tcp(
+            base: int,
+            at: Array,
+            template: _TcpTemplate,
+            side: int,
+            seq: Array,
+            acked: Array,
+            ident: Array,
+            extra: Array | int,
+        ) -> None:
+            total = template.tcp_sum + _words32(seq) + _words32(acked) + extra
             if conversation.timestamps:
-                tsval = (conversation.ts_base[sender] + (at - ts_start) // 1000) & 0xFFFFFFFF
-                tsecr = (conversation.ts_base[receiver] + (at - ts_start) // 1000) & 0xFFFFFFFF
+                tsval, tsecr = clock(side, at), clock(1 - side, at)
                 _put(rows, base + 62, tsval, ">u4")
                 _put(rows, base + 66, tsecr, ">u4")
-                total += _words32(tsval) + _words32(tsecr)
+                total = total + _words32(tsval) + _words32(tsecr)
             _put(rows, base + 22, ident, ">u2")
-            _put(rows, base + 28, _fold(data.ip_sum + ident), ">u2")
+            _put(rows, base + 28, _fold(template.ip_sum + ident), ">u2")
             _put(rows, base + 42, seq, ">u4")
-            _put(rows, base + 46, np.full(count, seq_receiver), ">u4")
+            _put(rows, base + 46, acked, ">u4")
             _put(rows, base + 54, _fold(total), ">u2")
-        base = offsets[2] + 16
-        at = times[2]
-        acked = (job.seq0 + (2 * index + 2) * payload_len) & 0xFFFFFFFF
-        ident = (job.ident0[1] + index) & 0xFFFF
-        total = ack.tcp_sum + _words32(np.full(count, seq_receiver)) + _words32(acked)
-        if conversation.timestamps:
-            tsval = (conversation.ts_base[receiver] + (at - ts_start) // 1000) & 0xFFFFFFFF
-            tsecr = (conversation.ts_base[sender] + (at - ts_start) // 1000) & 0xFFFFFFFF
-            _put(rows, base + 62, tsval, ">u4")
-            _put(rows, base + 66, tsecr, ">u4")
-            total += _words32(tsval) + _words32(tsecr)
-        _put(rows, base + 22, ident, ">u2")
-        _put(rows, base + 28, _fold(ack.ip_sum + ident), ">u2")
-        _put(rows, base + 42, np.full(count, seq_receiver), ">u4")
-        _put(rows, base + 46, acked, ">u4")
-        _put(rows, base + 54, _fold(total), ">u2")
-        if wave is not None:
-            width = wave.frames.shape[1]
-            for number in range(2):
-                base = offsets[3 + number] + 16
-                datagram = 2 * index + number
-                rows[:, base : base + width] = wave.frames[datagram % WAVE_VARIANTS]
-                ident = (job.ident0[2] + datagram) & 0xFFFF
-                _put(rows, base + 22, ident, ">u2")
-                _put(rows, base + 28, _fold(wave.ip_sum + ident), ">u2")
 
-        sizes = [len(frame) for frame in layout]
+        for number in range(2):
+            segment = 2 * index + number
+            patch_tcp(
+                offsets[number],
+                times[number],
+                data,
+                sender,
+                (job.seq0 + segment * payload_len) & 0xFFFFFFFF,
+                seq_receiver,
+                (job.ident0[0] + segment) & 0xFFFF,
+                job.payload_sums[segment % PAYLOAD_VARIANTS],
+            )
+        patch_tcp(
+            offsets[2],
+            times[2],
+            ack,
+            receiver,
+            seq_receiver,
+            (job.seq0 + (2 * index + 2) * payload_len) & 0xFFFFFFFF,
+            (job.ident0[1] + index) & 0xFFFF,
+            0,
+        )
+        sizes = job.sizes
         channel = conversation.channel
         self.ledger.count_bulk(channel.edge, channel.flow, 3 * count, count * sum(sizes[:3]))
         if wave is not None:
-            wave_channel = wave.channel
+            for number in range(2):
+                base = offsets[3 + number]
+                ident = (job.ident0[2] + 2 * index + number) & 0xFFFF
+                _put(rows, base + 22, ident, ">u2")
+                _put(rows, base + 28, _fold(wave.ip_sum + ident), ">u2")
             self.ledger.count_bulk(
-                wave_channel.edge, wave_channel.flow, 2 * count, count * sum(sizes[3:])
+                wave.channel.edge, wave.channel.flow, 2 * count, count * sum(sizes[3:])
             )
         job.done += count
         self._advance(job, int(times[-1][-1]))
         return BulkBlock(
             rows=rows,
             unit_start=starts,
-            last_offset=int(UNIT_OFFSETS[len(layout) - 1] * job.unit_micros),
-            packets_per_unit=len(layout),
+            last_offset=int(UNIT_OFFSETS[len(sizes) - 1] * job.unit_micros),
+            packets_per_unit=len(sizes),
             bytes_per_unit=sum(sizes),
         )
 

@@ -57,12 +57,19 @@ class PcapWriter:
             self.flush()
 
     def write_records(self, block: memoryview, packets: int, size: int, last_ts: int) -> None:
-        """Ready-made records (headers included): ``packets`` frames of ``size`` bytes."""
-        self._pending.append(block)
-        self._pending_size += len(block)
+        """Ready-made records (headers included): ``packets`` frames of ``size`` bytes.
+
+        Large blocks go straight to the file (after what is pending), without a copy.
+        """
         self.packets += packets
         self.bytes += size
         self.last_ts = last_ts
+        if len(block) >= FLUSH_BYTES // 16:
+            self.flush()
+            self._out.write(block)
+            return
+        self._pending.append(block)
+        self._pending_size += len(block)
         if self._pending_size >= FLUSH_BYTES:
             self.flush()
 
