@@ -122,7 +122,7 @@ _U64_12 = np.uint64(12)
 _U64_8 = np.uint64(8)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _mix(x: np.uint64) -> np.uint64:
     """splitmix64 finaliser."""
     x = (x ^ (x >> _U64_30)) * _M1
@@ -130,12 +130,12 @@ def _mix(x: np.uint64) -> np.uint64:
     return x ^ (x >> _U64_31)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _u16be(buf: np.ndarray, i: int) -> int:
     return (np.int64(buf[i]) << 8) | np.int64(buf[i + 1])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _u32be(buf: np.ndarray, i: int) -> int:
     return (
         (np.int64(buf[i]) << 24)
@@ -145,7 +145,7 @@ def _u32be(buf: np.ndarray, i: int) -> int:
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _u32le(buf: np.ndarray, i: int) -> int:
     return (
         (np.int64(buf[i + 3]) << 24)
@@ -155,21 +155,21 @@ def _u32le(buf: np.ndarray, i: int) -> int:
     )
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _u32(buf: np.ndarray, i: int, big_endian: bool) -> int:
     if big_endian:
         return _u32be(buf, i)
     return _u32le(buf, i)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _u16(buf: np.ndarray, i: int, big_endian: bool) -> int:
     if big_endian:
         return _u16be(buf, i)
     return (np.int64(buf[i + 1]) << 8) | np.int64(buf[i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _u48be(buf: np.ndarray, i: int) -> np.uint64:
     v = np.uint64(0)
     for k in range(6):
@@ -177,7 +177,7 @@ def _u48be(buf: np.ndarray, i: int) -> np.uint64:
     return v
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _u64be(buf: np.ndarray, i: int) -> np.uint64:
     v = np.uint64(0)
     for k in range(8):
@@ -185,7 +185,7 @@ def _u64be(buf: np.ndarray, i: int) -> np.uint64:
     return v
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _flow_hash(
     a_hi: np.uint64, a_lo: np.uint64, b_hi: np.uint64, b_lo: np.uint64, packed: np.uint64
 ) -> np.uint64:
@@ -193,14 +193,16 @@ def _flow_hash(
     port_a = packed >> _U64_48
     port_b = (packed >> _U64_32) & np.uint64(0xFFFF)
     tail = packed & np.uint64(0xFFFFFFFF)
-    h_a = _mix(a_hi ^ _mix(a_lo ^ port_a))
-    h_b = _mix(b_hi ^ _mix(b_lo ^ port_b))
+    # each part is mixed before the next is folded in: XOR-ing raw parts would let related
+    # addresses and ports cancel out (10.0.0.1:1025 and 10.0.0.2:1026 would collide)
+    h_a = _mix(_mix(_mix(a_hi) ^ a_lo) ^ port_a)
+    h_b = _mix(_mix(_mix(b_hi) ^ b_lo) ^ port_b)
     return _mix((h_a + h_b) ^ (tail * _GOLDEN))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _binding_hash(ip_hi: np.uint64, ip_lo: np.uint64, packed: np.uint64) -> np.uint64:
-    return _mix(ip_hi ^ _mix(ip_lo ^ _mix(packed)))
+    return _mix(_mix(_mix(ip_hi) ^ ip_lo) ^ packed)
 
 
 @njit(cache=True)

@@ -9,7 +9,7 @@ last, whoever sent the first packet.
 from __future__ import annotations
 
 import csv
-import ipaddress
+import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -58,38 +58,43 @@ def to_datetime(ns: int) -> datetime:
     return EPOCH + timedelta(microseconds=ns // 1000)
 
 
-class _Names:
-    """Caches text forms of addresses: each distinct IP or MAC is formatted once."""
+def ip_texts(hi: np.ndarray, lo: np.ndarray) -> list[str]:
+    """Text form of each 128-bit (hi, lo) address; each distinct address is formatted once."""
+    if hi.shape[0] == 0:
+        return []
+    pairs = np.stack([hi, lo], axis=1)
+    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    texts = []
+    for h, low in uniq.tolist():
+        if h == 0 and (low >> 32) == 0xFFFF:
+            texts.append(socket.inet_ntoa((low & 0xFFFFFFFF).to_bytes(4, "big")))
+        else:
+            packed = h.to_bytes(8, "big") + low.to_bytes(8, "big")
+            texts.append(socket.inet_ntop(socket.AF_INET6, packed))
+    return [texts[i] for i in inverse.reshape(-1).tolist()]
 
-    def __init__(self) -> None:
-        self._ips: dict[tuple[int, int], str] = {}
-        self._macs: dict[int, str] = {}
 
-    def ip(self, hi: int, lo: int) -> str:
-        key = (hi, lo)
-        text = self._ips.get(key)
-        if text is None:
-            if hi == 0 and (lo >> 32) == 0xFFFF:
-                text = str(ipaddress.IPv4Address(lo & 0xFFFFFFFF))
-            else:
-                text = str(ipaddress.IPv6Address((hi << 64) | lo))
-            self._ips[key] = text
-        return text
+def mac_texts(values: np.ndarray) -> list[str | None]:
+    """``aa:bb:cc:dd:ee:ff`` for each 48-bit value, None for 0 (no link-layer address)."""
+    if values.shape[0] == 0:
+        return []
+    uniq, inverse = np.unique(values, return_inverse=True)
+    texts: list[str | None] = [
+        None if v == 0 else ":".join(f"{b:02x}" for b in v.to_bytes(6, "big"))
+        for v in uniq.tolist()
+    ]
+    return [texts[i] for i in inverse.reshape(-1).tolist()]
 
-    def mac(self, value: int) -> str | None:
-        if value == 0:
-            return None
-        text = self._macs.get(value)
-        if text is None:
-            raw = value.to_bytes(6, "big")
-            text = ":".join(f"{b:02x}" for b in raw)
-            self._macs[value] = text
-        return text
+
+def datetimes(ns: np.ndarray) -> list[datetime]:
+    micros = (np.clip(ns, 0, MAX_NS) // 1000).tolist()
+    return [EPOCH + timedelta(microseconds=m) for m in micros]
 
 
 def flow_records(keys: np.ndarray, vals: np.ndarray) -> list[FlowRecord]:
     """Oriented ``FlowRecord``s from the used rows of a flow table."""
-    if keys.shape[0] == 0:
+    n = keys.shape[0]
+    if n == 0:
         return []
     packed = keys[:, k.K_PACKED]
     port_a = (packed >> np.uint64(48)).astype(np.int64)
@@ -108,83 +113,63 @@ def flow_records(keys: np.ndarray, vals: np.ndarray) -> list[FlowRecord]:
 
     score_a = _port_scores(proto, port_a)
     score_b = _port_scores(proto, port_b)
-    by_syn_a = is_tcp & syn_a & ~syn_b
-    by_syn_b = is_tcp & syn_b & ~syn_a
-    undecided = ~(by_syn_a | by_syn_b)
-    by_synack_a = undecided & is_tcp & synack_b & ~synack_a  # b answered: a is client
-    by_synack_b = undecided & is_tcp & synack_a & ~synack_b
-    undecided &= ~(by_synack_a | by_synack_b)
-    by_port_a = undecided & has_ports & (score_b > score_a)
-    by_port_b = undecided & has_ports & (score_a > score_b)
-    client_is_b = by_syn_b | by_synack_b | by_port_b
-    basis: list[InitiatorBasis] = ["first_packet"] * keys.shape[0]
-    labels: tuple[tuple[np.ndarray, InitiatorBasis], ...] = (
-        (by_syn_a | by_syn_b, "syn"),
-        (by_synack_a | by_synack_b, "syn_ack"),
-        (by_port_a | by_port_b, "port"),
-    )
-    for mask, label in labels:
-        for j in np.flatnonzero(mask):
-            basis[int(j)] = label
+    by_syn = is_tcp & (syn_a != syn_b)
+    undecided = ~by_syn
+    by_synack = undecided & is_tcp & (synack_a != synack_b)
+    undecided &= ~by_synack
+    by_port = undecided & has_ports & (score_a != score_b)
+    # b is the client when: b sent the only pure SYN, a sent the only SYN+ACK, or a's port
+    # looks more like a service than b's
+    swap = (by_syn & syn_b) | (by_synack & synack_a) | (by_port & (score_a > score_b))
+    basis_code = np.select([by_syn, by_synack, by_port], [0, 1, 2], default=3)
+    basis_names: tuple[InitiatorBasis, ...] = ("syn", "syn_ack", "port", "first_packet")
 
-    names = _Names()
+    def pick(a: np.ndarray, b: np.ndarray) -> tuple[list[int], list[int]]:
+        return np.where(swap, b, a).tolist(), np.where(swap, a, b).tolist()
+
+    ip_a = ip_texts(keys[:, k.K_A_HI], keys[:, k.K_A_LO])
+    ip_b = ip_texts(keys[:, k.K_B_HI], keys[:, k.K_B_LO])
+    mac_a = mac_texts(vals[:, k.F_MAC_A])
+    mac_b = mac_texts(vals[:, k.F_MAC_B])
+    swaps = swap.tolist()
+    c_port, s_port = pick(port_a, port_b)
+    pk_c, pk_s = pick(vals[:, k.F_PKTS_AB], vals[:, k.F_PKTS_BA])
+    by_c, by_s = pick(vals[:, k.F_BYTES_AB], vals[:, k.F_BYTES_BA])
+    fl_c, fl_s = pick(vals[:, k.F_FLAGS_AB], vals[:, k.F_FLAGS_BA])
+    ev_c, ev_s = pick(ev_a, ev_b)
+    first = datetimes(vals[:, k.F_FIRST_TS])
+    last = datetimes(vals[:, k.F_LAST_TS])
+    protos = proto.tolist()
+    vlans = vlan.tolist()
+    inners = inner.tolist()
+    bases = basis_code.tolist()
+
     records: list[FlowRecord] = []
-    for i in range(keys.shape[0]):
-        a_ip = names.ip(int(keys[i, k.K_A_HI]), int(keys[i, k.K_A_LO]))
-        b_ip = names.ip(int(keys[i, k.K_B_HI]), int(keys[i, k.K_B_LO]))
-        a_mac = names.mac(int(vals[i, k.F_MAC_A]))
-        b_mac = names.mac(int(vals[i, k.F_MAC_B]))
-        row = vals[i]
-        swap = bool(client_is_b[i])
-        if swap:
-            c_ip, s_ip, c_port, s_port, c_mac, s_mac = (
-                b_ip,
-                a_ip,
-                int(port_b[i]),
-                int(port_a[i]),
-                b_mac,
-                a_mac,
-            )
-            pk_c, pk_s = int(row[k.F_PKTS_BA]), int(row[k.F_PKTS_AB])
-            by_c, by_s = int(row[k.F_BYTES_BA]), int(row[k.F_BYTES_AB])
-            fl_c, fl_s = int(row[k.F_FLAGS_BA]), int(row[k.F_FLAGS_AB])
-            ev_c, ev_s = int(row[k.F_EVENTS_BA]), int(row[k.F_EVENTS_AB])
-        else:
-            c_ip, s_ip, c_port, s_port, c_mac, s_mac = (
-                a_ip,
-                b_ip,
-                int(port_a[i]),
-                int(port_b[i]),
-                a_mac,
-                b_mac,
-            )
-            pk_c, pk_s = int(row[k.F_PKTS_AB]), int(row[k.F_PKTS_BA])
-            by_c, by_s = int(row[k.F_BYTES_AB]), int(row[k.F_BYTES_BA])
-            fl_c, fl_s = int(row[k.F_FLAGS_AB]), int(row[k.F_FLAGS_BA])
-            ev_c, ev_s = int(row[k.F_EVENTS_AB]), int(row[k.F_EVENTS_BA])
-        p = int(proto[i])
+    for i in range(n):
+        sw = swaps[i]
+        p = protos[i]
         records.append(
             FlowRecord(
                 transport=_TRANSPORTS.get(p, "other"),
                 ip_protocol=p,
-                client_ip=c_ip,
-                server_ip=s_ip,
-                client_port=c_port,
-                server_port=s_port,
-                vlan=int(vlan[i]),
-                inner_vlan=int(inner[i]),
-                client_mac=c_mac,
-                server_mac=s_mac if pk_s else None,
-                first_seen=to_datetime(int(row[k.F_FIRST_TS])),
-                last_seen=to_datetime(int(row[k.F_LAST_TS])),
-                packets_c2s=pk_c,
-                packets_s2c=pk_s,
-                bytes_c2s=by_c,
-                bytes_s2c=by_s,
-                tcp_flags_c2s=fl_c,
-                tcp_flags_s2c=fl_s,
-                state=tcp_state(p, ev_c, ev_s, pk_s),
-                initiator=basis[i],
+                client_ip=ip_b[i] if sw else ip_a[i],
+                server_ip=ip_a[i] if sw else ip_b[i],
+                client_port=c_port[i],
+                server_port=s_port[i],
+                vlan=vlans[i],
+                inner_vlan=inners[i],
+                client_mac=mac_b[i] if sw else mac_a[i],
+                server_mac=(mac_a[i] if sw else mac_b[i]) if pk_s[i] else None,
+                first_seen=first[i],
+                last_seen=last[i],
+                packets_c2s=pk_c[i],
+                packets_s2c=pk_s[i],
+                bytes_c2s=by_c[i],
+                bytes_s2c=by_s[i],
+                tcp_flags_c2s=fl_c[i],
+                tcp_flags_s2c=fl_s[i],
+                state=tcp_state(p, ev_c[i], ev_s[i], pk_s[i]),
+                initiator=basis_names[bases[i]],
             )
         )
     return records
@@ -209,27 +194,28 @@ def tcp_state(proto: int, ev_client: int, ev_server: int, server_packets: int) -
 
 def binding_records(keys: np.ndarray, vals: np.ndarray) -> list[AddressBinding]:
     """``AddressBinding``s from the used rows of a binding table."""
-    names = _Names()
-    out: list[AddressBinding] = []
-    for i in range(keys.shape[0]):
-        packed = int(keys[i, 2])
-        mac = names.mac(packed >> 12)
-        if mac is None:
-            continue
-        sources = int(vals[i, k.B_SOURCES])
-        out.append(
-            AddressBinding(
-                ip=names.ip(int(keys[i, 0]), int(keys[i, 1])),
-                mac=mac,
-                vlan=packed & 0xFFF,
-                first_seen=to_datetime(int(vals[i, k.B_FIRST_TS])),
-                last_seen=to_datetime(int(vals[i, k.B_LAST_TS])),
-                packets=int(vals[i, k.B_PACKETS]),
-                from_arp=bool(sources & k.SRC_ARP),
-                from_frames=bool(sources & k.SRC_FRAME),
-            )
+    packed = keys[:, 2]
+    ips = ip_texts(keys[:, 0], keys[:, 1])
+    macs = mac_texts((packed >> np.uint64(12)).astype(np.int64))
+    vlans = (packed & np.uint64(0xFFF)).astype(np.int64).tolist()
+    first = datetimes(vals[:, k.B_FIRST_TS])
+    last = datetimes(vals[:, k.B_LAST_TS])
+    packets = vals[:, k.B_PACKETS].tolist()
+    sources = vals[:, k.B_SOURCES].tolist()
+    return [
+        AddressBinding(
+            ip=ips[i],
+            mac=mac,
+            vlan=vlans[i],
+            first_seen=first[i],
+            last_seen=last[i],
+            packets=packets[i],
+            from_arp=bool(sources[i] & k.SRC_ARP),
+            from_frames=bool(sources[i] & k.SRC_FRAME),
         )
-    return out
+        for i, mac in enumerate(macs)
+        if mac is not None
+    ]
 
 
 def sort_flows(flows: Iterable[FlowRecord]) -> list[FlowRecord]:
