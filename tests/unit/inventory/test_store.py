@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from inventory_synth import ROUTER_MAC, T0, at, binding, flow, snapshot, summary
+from inventory_synth import ROUTER_MAC, T0, at, big_summary, binding, flow, snapshot, summary
 
 import medsec.inventory
 from medsec.inventory import (
@@ -16,6 +18,7 @@ from medsec.inventory import (
     FlowQuery,
     HostQuery,
     HostView,
+    IngestResult,
     InvalidQuery,
     Store,
     database_url,
@@ -566,3 +569,67 @@ def test_file_that_is_no_database(tmp_path: Path) -> None:
     bogus.write_bytes(b"these are my notes, not a database\n" * 200)
     with pytest.raises(InventoryError, match="not a database"):
         Store.open(database_url(str(bogus)))
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def run_threads(*targets: Callable[[], object]) -> list[object]:
+    results: list[object] = [None] * len(targets)
+    barrier = threading.Barrier(len(targets))
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = targets[i]()
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(targets))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_concurrent_writers_merge_overlapping_captures(store_url: str, tmp_path: Path) -> None:
+    site = SiteNetworks.default()
+    captures = [big_summary(3000, seed=seed) for seed in range(4)]
+    stores = [Store.open(store_url) for _ in captures]
+    try:
+        results = run_threads(
+            *(lambda s=s, c=c: s.ingest(c, site) for s, c in zip(stores, captures, strict=True))
+        )
+        assert all(isinstance(r, IngestResult) and not r.skipped for r in results), results
+        with Store.open(database_url(str(tmp_path / "serial.db"))) as serial:
+            for c in captures:
+                serial.ingest(c, site)
+            expected = snapshot(serial)
+        actual = snapshot(stores[0])
+        assert actual["hosts"] == expected["hosts"]
+        assert actual["edges"] == expected["edges"]
+        assert actual["totals"] == expected["totals"]
+    finally:
+        for s in stores:
+            s.close()
+
+
+def test_same_capture_from_two_writers_is_stored_once(store_url: str) -> None:
+    site = SiteNetworks.default()
+    capture = big_summary(2000, seed=9)
+    stores = [Store.open(store_url) for _ in range(3)]
+    try:
+        results = run_threads(*(lambda s=s: s.ingest(capture, site) for s in stores))
+        assert all(isinstance(r, IngestResult) for r in results), results
+        assert sorted(r.skipped for r in results if isinstance(r, IngestResult)) == [
+            False,
+            True,
+            True,
+        ]
+        assert len({r.capture_id for r in results if isinstance(r, IngestResult)}) == 1
+        totals = stores[0].totals()
+        assert (totals.captures, totals.flows) == (1, 2000)
+    finally:
+        for s in stores:
+            s.close()
