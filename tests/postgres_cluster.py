@@ -167,8 +167,8 @@ def _owner() -> tuple[list[str], int, int] | None:
     raise RuntimeError("running as root, but there is no postgres/nobody user to own a cluster")
 
 
-@pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[PostgresCluster]:
+def require_postgres() -> Path:
+    """The binaries' directory; skips (or fails, if required) when PostgreSQL is missing."""
     bindir = find_bindir()
     if bindir is None:
         _unavailable("no PostgreSQL server binaries (initdb, pg_ctl, postgres) were found")
@@ -176,6 +176,12 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         import psycopg  # noqa: F401
     except ImportError:
         _unavailable("the psycopg driver is not installed (pip install 'psycopg[binary]')")
+    return bindir
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    bindir = require_postgres()
     owner = _owner()
     # Directly under the system temp dir: as root, the owner must be able to reach it (pytest's
     # own tmp dirs are private to root), and the unix socket path must stay short.
