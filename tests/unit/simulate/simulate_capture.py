@@ -144,23 +144,31 @@ def read_view(path: Path) -> CaptureView:
 
 def tcp_streams(path: Path, port: int) -> dict[tuple[Any, ...], tuple[bytes, bytes]]:
     """Client and server payload bytes of each TCP connection to ``port`` (capture order)."""
-    parts: dict[tuple[Any, ...], list[bytearray]] = {}
+    return tcp_streams_by_port(path, (port,))[port]
+
+
+def tcp_streams_by_port(
+    path: Path, ports: tuple[int, ...]
+) -> dict[int, dict[tuple[Any, ...], tuple[bytes, bytes]]]:
+    """:func:`tcp_streams` for several server ports in one pass over the capture."""
+    parts: dict[int, dict[tuple[Any, ...], list[bytearray]]] = {port: {} for port in ports}
     for _, buf in records(path):
         eth = dpkt.ethernet.Ethernet(buf)
         ip = eth.data
         if not isinstance(ip, dpkt.ip.IP) or not isinstance(ip.data, dpkt.tcp.TCP):
             continue
         tcp = ip.data
-        if tcp.dport == port:
-            key = (ip.src, tcp.sport, ip.dst)
-            side = 0
-        elif tcp.sport == port:
-            key = (ip.dst, tcp.dport, ip.src)
-            side = 1
+        if tcp.dport in parts:
+            port, key, side = tcp.dport, (ip.src, tcp.sport, ip.dst), 0
+        elif tcp.sport in parts:
+            port, key, side = tcp.sport, (ip.dst, tcp.dport, ip.src), 1
         else:
             continue
-        parts.setdefault(key, [bytearray(), bytearray()])[side] += tcp.data
-    return {key: (bytes(c), bytes(s)) for key, (c, s) in parts.items()}
+        parts[port].setdefault(key, [bytearray(), bytearray()])[side] += tcp.data
+    return {
+        port: {key: (bytes(c), bytes(s)) for key, (c, s) in streams.items()}
+        for port, streams in parts.items()
+    }
 
 
 def udp_payloads(path: Path, port: int) -> list[tuple[bytes, bytes]]:
