@@ -26,10 +26,10 @@ import numpy.typing as npt
 
 from medsec.simulate import frames as f
 from medsec.simulate.channels import Channel, Peer
+from medsec.simulate.conversations import Conversations
 from medsec.simulate.hospital import Host
 from medsec.simulate.ledger import Frame, Ledger
 from medsec.simulate.protocols import dicom, ssh, telemetry, tls
-from medsec.simulate.scenarios import Scenarios
 from medsec.simulate.tcp import CLIENT, SERVER, TcpConversation
 from medsec.simulate.timeline import BulkBlock, Timeline
 
@@ -126,12 +126,18 @@ class BulkLane:
     """Produces bulk blocks back to back until the capture reaches its packet target."""
 
     def __init__(
-        self, scenarios: Scenarios, rng: random.Random, *, start: int, duration: int, target: int
+        self,
+        conversations: Conversations,
+        rng: random.Random,
+        *,
+        start: int,
+        duration: int,
+        target: int,
     ) -> None:
-        self.s = scenarios
-        self.net = scenarios.net
-        self.hospital = scenarios.hospital
-        self.ledger: Ledger = scenarios.net.ledger
+        self.conversations = conversations
+        self.net = conversations.net
+        self.hospital = conversations.hospital
+        self.ledger: Ledger = conversations.net.ledger
         self.rng = rng
         self.start = start
         self.end = start + duration
@@ -212,9 +218,9 @@ class BulkLane:
     def _dicom_job(self, units: int) -> _Job:
         scu = self.rng.choice(self._modalities())
         pacs = self.hospital.server("pacs")
-        device = self.s.modality_of(scu)
+        device = self.conversations.modality_of(scu)
         sop_class = dicom.MULTIFRAME_CLASSES[device.modality]
-        conversation = self.s.dicom_association(self.t, scu, pacs, 104, [sop_class])
+        conversation = self.conversations.dicom_association(self.t, scu, pacs, 104, [sop_class])
         chunk = conversation.payload_mss - dicom.P_DATA_HEADER_LEN
         frame_bytes = 256 * 256 * 2
         frames = max(1, round(units * 2 * chunk / frame_bytes))
@@ -226,15 +232,15 @@ class BulkLane:
             tail = 2 * chunk
         study = dicom.Study(
             self.rng.randrange(1, 400),
-            self.s.new_uid(),
-            self.s.new_uid(),
+            self.conversations.new_uid(),
+            self.conversations.new_uid(),
             f"B{self.rng.getrandbits(28)}",
         )
-        instance = self.s.new_uid()
+        instance = self.conversations.new_uid()
         dataset = dicom.image_dataset(
             study, device, sop_class, instance, rows=256, columns=256, frames=frames, pixels=None
         )
-        message_id = self.s.next_message_id()
+        message_id = self.conversations.next_message_id()
         conversation.send(True, dicom.c_store_rq(message_id, sop_class, instance, 1, None))
         header = dicom.encode_dataset(dataset) + dicom.pixel_data_header(pixel_bytes)
         conversation.send(True, dicom.p_data_header(len(header), 1, 0) + header, think=80)
@@ -259,7 +265,7 @@ class BulkLane:
         client = self.rng.choice(clients)
         name = "download.windowsupdate.com"
         server = Peer.internet(self.hospital.external(name))
-        conversation, tls13 = self.s.tls_open(self.t, client, server, name, phi=False)
+        conversation, tls13 = self.conversations.tls_open(self.t, client, server, name, phi=False)
         conversation.send(True, tls.application_data(self.rng.randrange(400, 900), self.rng))
         size = conversation.payload_mss - 5
         return _Job(
@@ -275,7 +281,9 @@ class BulkLane:
 
     def _backup_job(self, units: int) -> _Job:
         source = self.hospital.server(self.rng.choice(("file_server", "emr", "pacs")))
-        conversation = self.s.ssh_open(self.t, source, self.hospital.server("backup_server"))
+        conversation = self.conversations.ssh_open(
+            self.t, source, self.hospital.server("backup_server")
+        )
         return _Job(
             conversation=conversation,
             sender=CLIENT,
@@ -492,7 +500,7 @@ class BulkLane:
             tail = dicom.p_data_header(job.tail_bytes, 1, 2) + self.rng.randbytes(job.tail_bytes)
             conversation.send(True, tail, think=20)
             conversation.send(False, dicom.c_store_rsp(message_id, sop_class, instance, 1))
-            self.s.dicom_release(conversation)
+            self.conversations.dicom_release(conversation)
         elif job.tail == "tls":
             conversation.send(True, tls.close_notify(job.tls13, self.rng))
             conversation.close(True)

@@ -12,10 +12,10 @@ from pathlib import Path
 from medsec.model.errors import SimulationError
 from medsec.simulate.bulk import BULK_PORTS, BulkLane
 from medsec.simulate.channels import Network
+from medsec.simulate.conversations import Conversations
 from medsec.simulate.hospital import build_hospital
 from medsec.simulate.ledger import Ledger
 from medsec.simulate.pcap_writer import PcapWriter
-from medsec.simulate.scenarios import Scenarios
 from medsec.simulate.timeline import Timeline
 from medsec.simulate.traffic import Planner
 from medsec.simulate.truth import truth_document, truth_path, write_truth
@@ -77,14 +77,19 @@ def generate(
         timeline = Timeline(writer, ledger, progress)
         network = Network(hospital, traffic_rng, ledger)
         planner = Planner(
-            hospital, Scenarios(network), timeline, traffic_rng, start=START_US, duration=duration
+            hospital,
+            Conversations(network),
+            timeline,
+            traffic_rng,
+            start=START_US,
+            duration=duration,
         )
         planner.plan()
         lane = None
         if target_packets is not None:
             bulk_network = Network(hospital, bulk_rng, ledger, ports=BULK_PORTS)
             lane = BulkLane(
-                Scenarios(bulk_network),
+                Conversations(bulk_network),
                 bulk_rng,
                 start=START_US,
                 duration=duration,

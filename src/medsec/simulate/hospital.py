@@ -96,6 +96,9 @@ EXTRA_WEIGHTS: tuple[tuple[Vlan, str, int], ...] = (
 )
 """How endpoints beyond the base ten are spread (largest-remainder shares of the weights)."""
 
+PREFERRED_VENDORS: dict[tuple[int, str], str] = {(LAB.id, "printer"): "Zebra"}
+"""Departments that buy one vendor for a role (label printers in the lab)."""
+
 AE_TITLES: dict[str, str] = {
     "ct_scanner": "CT_SCANNER",
     "mr_scanner": "MR_SCANNER",
@@ -236,6 +239,9 @@ def build_hospital(devices: int, rng: random.Random) -> Hospital:
         number = per_role.get(role, 0) + 1
         per_role[role] = number
         profile = variants[(number - 1) % len(variants)]
+        preferred = PREFERRED_VENDORS.get((vlan.id, role))
+        if preferred is not None:
+            profile = next(p for p in variants if p.vendor == preferred)
         index = per_vlan.get(vlan.id, 0)
         per_vlan[vlan.id] = index + 1
         stem = f"{vlan.prefix}-{profile.stem}"

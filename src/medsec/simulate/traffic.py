@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec
 
+from medsec.simulate.conversations import Conversations
 from medsec.simulate.hospital import Hospital, Host
 from medsec.simulate.ledger import Frame
-from medsec.simulate.scenarios import Scenarios
 from medsec.simulate.timeline import Timeline
 
 SECOND = 1_000_000
@@ -49,7 +49,7 @@ class Planner:
     def __init__(
         self,
         hospital: Hospital,
-        scenarios: Scenarios,
+        conversations: Conversations,
         timeline: Timeline,
         rng: random.Random,
         *,
@@ -57,7 +57,7 @@ class Planner:
         duration: int,
     ) -> None:
         self.hospital = hospital
-        self.s = scenarios
+        self.conversations = conversations
         self.timeline = timeline
         self.rng = rng
         self.start = start
@@ -104,80 +104,79 @@ class Planner:
 
     def _addressing(self, host: Host) -> None:
         """DHCP, ARP, IPv6 and time for every host, so each MAC/IP binding is visible."""
-        s = self.s
+        c = self.conversations
         if host.profile.dhcp is not None:
-            self.once((0.0, 0.3), s.dhcp_dora, host)
+            self.once((0.0, 0.3), c.dhcp_dora, host)
             if host.number % 3 == 0:
-                self.once((0.4, 0.95), s.dhcp_renew, host)
+                self.once((0.4, 0.95), c.dhcp_renew, host)
             if host.profile.stack.name == "windows":
-                self.once((0.0, 0.3), s.ipv6_probe, host)
+                self.once((0.0, 0.3), c.ipv6_probe, host)
         else:
-            self.once((0.0, 0.2), s.resolve_gateway, host)
-        self.once(ANYTIME, s.gateway_probe, host)
-        self.every(300, s.ntp_sync, host)
+            self.once((0.0, 0.2), c.resolve_gateway, host)
+        self.once(ANYTIME, c.gateway_probe, host)
+        self.every(300, c.ntp_sync, host)
 
     def _role(self, host: Host) -> None:
-        s = self.s
+        c = self.conversations
         role = host.role
         hospital = self.hospital
         central = hospital.role("central_station")
         if role == "patient_monitor":
-            self.every(60, s.vitals_report, host)
+            self.every(60, c.vitals_report, host)
             if central and host.vlan.id == central[0].vlan.id:
-                c = central[0]
-                self.every(12, s.telemetry_burst, host, c, 8)
-            self.every(150, s.syslog, host, "info", "alarm silenced by user")
-            self.every(240, s.cloud_checkin, host)
+                self.every(12, c.telemetry_burst, host, central[0], 8)
+            self.every(150, c.syslog, host, "info", "alarm silenced by user")
+            self.every(240, c.cloud_checkin, host)
         elif role == "ventilator":
-            self.every(60, s.vitals_report, host)
-            self.every(90, s.syslog, host, "notice", "self test passed")
-            self.every(420, s.cloud_checkin, host)
+            self.every(60, c.vitals_report, host)
+            self.every(90, c.syslog, host, "notice", "self test passed")
+            self.every(420, c.cloud_checkin, host)
         elif role == "central_station":
-            self.every(30, s.vitals_report, host, count=3)
-            self.every(300, s.cloud_checkin, host)
-            self.every(200, s.dns_lookup, host, "hl7.hospital.local")
+            self.every(30, c.vitals_report, host, count=3)
+            self.every(300, c.cloud_checkin, host)
+            self.every(200, c.dns_lookup, host, "hl7.hospital.local")
         elif role == "infusion_pump":
-            self.every(30, s.pump_status, host)
-            self.every(300, s.dns_lookup, host, "pumpsrv.hospital.local")
+            self.every(30, c.pump_status, host)
+            self.every(300, c.dns_lookup, host, "pumpsrv.hospital.local")
             if host.profile.cloud is not None:
-                self.every(600, s.cloud_checkin, host)
+                self.every(600, c.cloud_checkin, host)
         elif role in {"ct_scanner", "mr_scanner", "ultrasound"}:
-            self.every(120, s.worklist_query, host)
-            self.every(180, s.modality_store, host)
-            self.every(300, s.dicom_verify, host)
-            self.every(600, s.cloud_checkin, host)
-            self.every(300, s.dns_lookup, host, "pacs.hospital.local")
+            self.every(120, c.worklist_query, host)
+            self.every(180, c.modality_store, host)
+            self.every(300, c.dicom_verify, host)
+            self.every(600, c.cloud_checkin, host)
+            self.every(300, c.dns_lookup, host, "pacs.hospital.local")
         elif role == "lab_analyzer":
-            self.every(45, s.lab_results, host)
-            self.every(300, s.syslog, host, "info", "QC run completed")
-            self.every(600, s.cloud_checkin, host)
+            self.every(45, c.lab_results, host)
+            self.every(300, c.syslog, host, "info", "QC run completed")
+            self.every(600, c.cloud_checkin, host)
         elif role == "dicom_workstation":
-            self.every(120, s.study_query, host)
-            self.every(60, s.emr_session, host)
-            self.every(300, s.smb_session, host)
-            self.every(240, s.pacs_push, host)
+            self.every(120, c.study_query, host)
+            self.every(60, c.emr_session, host)
+            self.every(300, c.smb_session, host)
+            self.every(240, c.pacs_push, host)
         elif role == "nurse_workstation":
             self._workstation(host)
-            self.every(30, s.emr_session, host)
+            self.every(30, c.emr_session, host)
             printer = self._printer_for(host)
             if printer is not None:
-                self.every(400, s.print_job, host, printer)
+                self.every(400, c.print_job, host, printer)
         elif role == "it_workstation":
             self._workstation(host)
-            self.every(300, s.admin_ssh, host)
+            self.every(300, c.admin_ssh, host)
             printer = self._printer_for(host)
             if printer is not None:
-                self.every(600, s.print_job, host, printer)
+                self.every(600, c.print_job, host, printer)
             pumps = [p for p in hospital.role("infusion_pump") if p.profile.vendor == "B. Braun"]
             if host.number == 1 and pumps:
-                self.every(300, s.pump_web_ui, host, pumps[0])
+                self.every(300, c.pump_web_ui, host, pumps[0])
 
     def _workstation(self, host: Host) -> None:
-        s = self.s
-        self.every(300, s.smb_session, host)
-        self.every(600, s.ocsp_check, host)
-        self.every(900, s.windows_update, host)
-        self.every(240, s.dns_lookup, host, "emr.hospital.local")
+        c = self.conversations
+        self.every(300, c.smb_session, host)
+        self.every(600, c.ocsp_check, host)
+        self.every(900, c.windows_update, host)
+        self.every(240, c.dns_lookup, host, "emr.hospital.local")
 
     def _printer_for(self, host: Host) -> Host | None:
         printers = self.hospital.role("printer")
@@ -188,22 +187,22 @@ class Planner:
         return pool[host.number % len(pool)]
 
     def _infrastructure(self) -> None:
-        s = self.s
+        c = self.conversations
         hospital = self.hospital
-        self.every(90, s.admission)
-        self.every(60, s.engine_forward)
+        self.every(90, c.admission)
+        self.every(60, c.engine_forward)
         for name in ("emr", "backup_server"):
             server = hospital.server(name)
-            self.once((0.1, 0.6), s.apt_update, server)
+            self.once((0.1, 0.6), c.apt_update, server)
         for name in ("file_server", "emr"):
             server = hospital.server(name)
-            self.every(300, s.backup_sync, server)
-        self.every(600, s.cloud_checkin_named, "infusion_server", "spectrum.baxter.com")
+            self.every(300, c.backup_sync, server)
+        self.every(600, c.cloud_checkin_named, "infusion_server", "spectrum.baxter.com")
         externals = sorted(
             {host.profile.cloud for host in hospital.hosts if host.profile.cloud is not None}
         )
         for name in externals + ["update.microsoft.com", "download.windowsupdate.com"]:
-            self.every(300, s.dns_forward, name)
+            self.every(300, c.dns_forward, name)
         targets = [
             h
             for h in hospital.hosts
@@ -211,10 +210,10 @@ class Planner:
             or (h.profile.category == "server" and h.role != "nms")
         ]
         for target in targets:
-            self.every(120, s.snmp_poll, target)
+            self.every(120, c.snmp_poll, target)
         for target in hospital.hosts:
             if target.role != "nms":
-                self.once(ANYTIME, s.ping, target)
+                self.once(ANYTIME, c.ping, target)
         for name in ("emr", "pacs"):
             server = hospital.server(name)
-            self.once((0.2, 0.8), s.snmp_software_walk, server)
+            self.once((0.2, 0.8), c.snmp_software_walk, server)

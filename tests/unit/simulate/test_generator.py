@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,17 @@ def test_impossible_parameters_are_refused(tmp_path: Path, kwargs: dict[str, int
 def test_unwritable_destination_is_a_simulation_error(tmp_path: Path) -> None:
     with pytest.raises(SimulationError):
         generate(tmp_path / "missing" / "x.pcap", devices=10, minutes=1)
+
+
+def test_output_does_not_depend_on_hash_randomisation(tmp_path: Path) -> None:
+    script = (
+        "import sys; from pathlib import Path; from medsec.simulate import generate; "
+        "generate(Path(sys.argv[1]), devices=10, minutes=1, seed=11, target_packets=30_000)"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"h{hash_seed}.pcap"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env)
+        digests.add((_digest(out), _digest(out.with_name(f"h{hash_seed}.truth.json"))))
+    assert len(digests) == 1
