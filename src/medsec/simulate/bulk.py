@@ -27,7 +27,8 @@ import numpy.typing as npt
 from medsec.simulate import frames as f
 from medsec.simulate.channels import Channel, Peer
 from medsec.simulate.conversations import Conversations
-from medsec.simulate.hospital import Host
+from medsec.simulate.conversations.clinical import DICOM_PORT
+from medsec.simulate.hospital import ICU, Host
 from medsec.simulate.ledger import Frame, Ledger
 from medsec.simulate.protocols import dicom, ssh, telemetry, tls
 from medsec.simulate.tcp import CLIENT, SERVER, TcpConversation
@@ -95,13 +96,13 @@ class _Job:
     conversation: TcpConversation
     sender: int
     units: int
-    unit_micros: float
-    first: int
-    """Capture time of the first unit."""
     prefix: bytes
     """Application framing at the start of each data segment."""
     tail: str
     """How the transfer ends: ``dicom``, ``tls`` or ``ssh``."""
+    unit_micros: float = 1.0
+    first: int = 0
+    """Capture time of the first unit."""
     tail_bytes: int = 0
     tls13: bool = False
     store: tuple[int, str, str] = (0, "", "")
@@ -220,7 +221,9 @@ class BulkLane:
         pacs = self.hospital.server("pacs")
         device = self.conversations.modality_of(scu)
         sop_class = dicom.MULTIFRAME_CLASSES[device.modality]
-        conversation = self.conversations.dicom_association(self.t, scu, pacs, 104, [sop_class])
+        conversation = self.conversations.dicom_association(
+            self.t, scu, pacs, DICOM_PORT, [sop_class]
+        )
         chunk = conversation.payload_mss - dicom.P_DATA_HEADER_LEN
         frame_bytes = 256 * 256 * 2
         frames = max(1, round(units * 2 * chunk / frame_bytes))
@@ -249,8 +252,6 @@ class BulkLane:
             conversation=conversation,
             sender=CLIENT,
             units=pairs,
-            unit_micros=1.0,
-            first=0,
             prefix=dicom.p_data_header(chunk, 1, 0),
             tail="dicom",
             tail_bytes=tail,
@@ -272,8 +273,6 @@ class BulkLane:
             conversation=conversation,
             sender=SERVER,
             units=units,
-            unit_micros=1.0,
-            first=0,
             prefix=bytes([tls.APPLICATION_DATA, 3, 3]) + size.to_bytes(2, "big"),
             tail="tls",
             tls13=tls13,
@@ -288,8 +287,6 @@ class BulkLane:
             conversation=conversation,
             sender=CLIENT,
             units=units,
-            unit_micros=1.0,
-            first=0,
             prefix=b"",
             tail="ssh",
         )
@@ -298,7 +295,7 @@ class BulkLane:
         central = self.hospital.role("central_station")
         if not central:
             return None
-        monitors = [m for m in self.hospital.role("patient_monitor") if m.vlan.id == 10]
+        monitors = [m for m in self.hospital.role("patient_monitor") if m.vlan.id == ICU.id]
         if not monitors:
             return None
         monitor = self.rng.choice(monitors)
@@ -306,7 +303,7 @@ class BulkLane:
             Peer.of(monitor),
             Peer.of(central[0]),
             "udp",
-            24105,
+            telemetry.PORT,
             app="telemetry",
             phi=True,
             cleartext=True,
