@@ -365,9 +365,14 @@ class Store:
                 .returning(captures.c.id)
             )
             capture_id = conn.execute(stmt).scalar_one_or_none()
-            if capture_id is None:  # another process stored it since we looked
-                conn.rollback()
-                return self._skipped(summary.fingerprint)
+            if capture_id is None:  # another writer stored it since we looked
+                existing = conn.execute(
+                    select(Capture.id).where(Capture.fingerprint == summary.fingerprint)
+                ).scalar_one()
+                logger.info("capture %s stored meanwhile as #%d", summary.fingerprint, existing)
+                return IngestResult(
+                    capture_id=existing, fingerprint=summary.fingerprint, skipped=True
+                )
             flows = _table(Flow)
             for batch in rows.flow_rows(capture_id, FLOW_BATCH):
                 self._insert_rows(conn, flows, FLOW_COLUMNS, batch)

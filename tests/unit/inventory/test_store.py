@@ -633,3 +633,17 @@ def test_same_capture_from_two_writers_is_stored_once(store_url: str) -> None:
     finally:
         for s in stores:
             s.close()
+
+
+def test_capture_stored_between_check_and_write_is_skipped(
+    store: Store, site: SiteNetworks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = summary("raced", [flow("10.0.0.1", "10.0.0.2", 104)])
+    first = store.ingest(s, site)
+    before = snapshot(store)
+    # As if another writer committed it after this one's pre-check: the insert conflicts.
+    monkeypatch.setattr(Store, "capture_status", lambda self, fingerprint: None)
+    again = store.ingest(s, site)
+    assert again.skipped
+    assert again.capture_id == first.capture_id
+    assert snapshot(store) == before

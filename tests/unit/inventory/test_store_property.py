@@ -16,7 +16,7 @@ from inventory_synth import T0, summary
 
 from medsec.inventory import Store, Totals
 from medsec.model.config import SiteNetworks
-from medsec.model.traffic import AddressBinding, CaptureSummary, FlowRecord
+from medsec.model.traffic import AddressBinding, CaptureSummary, FlowRecord, Transport
 
 SITE = SiteNetworks.parse(["10.0.0.0/8", "192.168.0.0/16", "fd00::/8"])
 IPS = [
@@ -46,7 +46,7 @@ counts = st.integers(0, 2**40)
 @st.composite
 def flows(draw: st.DrawFn) -> FlowRecord:
     a, b = sorted([draw(times), draw(times)])
-    transport = draw(st.sampled_from(["tcp", "udp"]))
+    transport: Transport = draw(st.sampled_from(["tcp", "udp"]))
     return FlowRecord(
         transport=transport,
         ip_protocol=6 if transport == "tcp" else 17,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import pytest
 from inventory_synth import big_summary
@@ -25,7 +26,7 @@ BOUND_S = 60.0
 
 
 @pytest.mark.slow
-def test_100k_flows(store_url: str, record_property: pytest.RecordProperty) -> None:
+def test_100k_flows(store_url: str, record_property: Callable[[str, object], None]) -> None:
     capture = big_summary(FLOWS, seed=1)
     merge = big_summary(FLOWS, seed=2)
     with Store.open(store_url) as store:
