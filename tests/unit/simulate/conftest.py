@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
-from simulate_capture import CaptureView, read_view
+from simulate_capture import Generated
 
-from medsec.simulate import SimulationResult, generate
-
-
-class Generated:
-    def __init__(self, result: SimulationResult) -> None:
-        self.result = result
-        self.truth: dict[str, Any] = json.loads(result.truth.read_text())
-        self._view: CaptureView | None = None
-
-    @property
-    def view(self) -> CaptureView:
-        if self._view is None:
-            self._view = read_view(self.result.pcap)
-        return self._view
+from medsec.simulate import generate
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,9 @@ of the pure SYN for TCP, the side on a service port for UDP, the echo requester 
 from __future__ import annotations
 
 import gzip
+import io
 import ipaddress
+import json
 import socket
 import struct
 from collections import defaultdict
@@ -18,10 +20,12 @@ from typing import Any
 
 import dpkt
 
+from medsec.simulate import SimulationResult
+
 UDP_SERVICE_PORTS = {53, 67, 123, 161, 514, 24105}
 
 
-def open_capture(path: Path) -> Any:
+def open_capture(path: Path) -> bytes:
     raw = path.read_bytes()
     if path.name.endswith(".gz"):
         raw = gzip.decompress(raw)
@@ -29,8 +33,6 @@ def open_capture(path: Path) -> Any:
 
 
 def records(path: Path) -> Iterator[tuple[float, bytes]]:
-    import io
-
     reader = dpkt.pcap.Reader(io.BytesIO(open_capture(path)))
     yield from reader
 
@@ -181,3 +183,49 @@ def udp_payloads(path: Path, port: int) -> list[tuple[bytes, bytes]]:
             if port in (ip.data.sport, ip.data.dport):
                 out.append((buf, bytes(ip.data.data)))
     return out
+
+
+class Generated:
+    def __init__(self, result: SimulationResult) -> None:
+        self.result = result
+        self.truth: dict[str, Any] = json.loads(result.truth.read_text())
+        self._view: CaptureView | None = None
+
+    @property
+    def view(self) -> CaptureView:
+        if self._view is None:
+            self._view = read_view(self.result.pcap)
+        return self._view
+
+
+def split_pdus(stream: bytes) -> list[bytes]:
+    pdus, offset = [], 0
+    while offset < len(stream):
+        length = struct.unpack("!I", stream[offset + 2 : offset + 6])[0]
+        pdus.append(stream[offset : offset + 6 + length])
+        offset += 6 + length
+    assert offset == len(stream)
+    return pdus
+
+
+def check_tcp_progression(generated: Generated) -> None:
+    """Every segment continues its direction's sequence space; ACKs never run ahead."""
+    next_seq: dict[tuple[Any, ...], int] = {}
+    handshakes = 0
+    for _, buf in records(generated.result.pcap):
+        ip = dpkt.ethernet.Ethernet(buf).data
+        if not isinstance(ip, dpkt.ip.IP) or not isinstance(ip.data, dpkt.tcp.TCP):
+            continue
+        tcp = ip.data
+        forward = (ip.src, tcp.sport, ip.dst, tcp.dport)
+        backward = (ip.dst, tcp.dport, ip.src, tcp.sport)
+        if tcp.flags & dpkt.tcp.TH_SYN:
+            handshakes += tcp.flags == dpkt.tcp.TH_SYN
+            assert forward not in next_seq
+        else:
+            assert tcp.seq == next_seq[forward], forward
+        if tcp.flags & dpkt.tcp.TH_ACK:
+            assert tcp.ack == next_seq[backward]
+        length = len(tcp.data) + (1 if tcp.flags & (dpkt.tcp.TH_SYN | dpkt.tcp.TH_FIN) else 0)
+        next_seq[forward] = (tcp.seq + length) & 0xFFFFFFFF
+    assert handshakes

@@ -6,10 +6,14 @@ import struct
 from io import BytesIO
 
 import dpkt
-from conftest import Generated
 from pydicom.filereader import read_dataset
-from simulate_capture import records, tcp_streams_by_port
-from test_protocol_payloads import check_tcp_progression, split_pdus
+from simulate_capture import (
+    Generated,
+    check_tcp_progression,
+    records,
+    split_pdus,
+    tcp_streams_by_port,
+)
 
 
 def rfc1071(data: bytes) -> int:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Generated
+from simulate_capture import Generated
 
 from medsec.model.errors import SimulationError
 from medsec.simulate import SimulationResult, generate

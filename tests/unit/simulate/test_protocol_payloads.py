@@ -10,20 +10,16 @@ from typing import Any
 import dpkt
 import hl7
 import pytest
-from conftest import Generated
 from pydicom.filereader import read_dataset
 from pynetdicom.pdu import A_ASSOCIATE_AC, A_ASSOCIATE_RQ, A_RELEASE_RQ, P_DATA_TF
-from simulate_capture import records, tcp_streams, udp_payloads
-
-
-def split_pdus(stream: bytes) -> list[bytes]:
-    pdus, offset = [], 0
-    while offset < len(stream):
-        length = struct.unpack("!I", stream[offset + 2 : offset + 6])[0]
-        pdus.append(stream[offset : offset + 6 + length])
-        offset += 6 + length
-    assert offset == len(stream)
-    return pdus
+from simulate_capture import (
+    Generated,
+    check_tcp_progression,
+    records,
+    split_pdus,
+    tcp_streams,
+    udp_payloads,
+)
 
 
 def datasets(pdus: list[bytes]) -> list[bytes]:
@@ -231,26 +227,3 @@ def test_ipv6_neighbour_discovery(small: Generated) -> None:
 
 def test_tcp_sequence_and_acknowledgement_progression(small: Generated) -> None:
     check_tcp_progression(small)
-
-
-def check_tcp_progression(generated: Generated) -> None:
-    """Every segment continues its direction's sequence space; ACKs never run ahead."""
-    next_seq: dict[tuple[Any, ...], int] = {}
-    handshakes = 0
-    for _, buf in records(generated.result.pcap):
-        ip = dpkt.ethernet.Ethernet(buf).data
-        if not isinstance(ip, dpkt.ip.IP) or not isinstance(ip.data, dpkt.tcp.TCP):
-            continue
-        tcp = ip.data
-        forward = (ip.src, tcp.sport, ip.dst, tcp.dport)
-        backward = (ip.dst, tcp.dport, ip.src, tcp.sport)
-        if tcp.flags & dpkt.tcp.TH_SYN:
-            handshakes += tcp.flags == dpkt.tcp.TH_SYN
-            assert forward not in next_seq
-        else:
-            assert tcp.seq == next_seq[forward], forward
-        if tcp.flags & dpkt.tcp.TH_ACK:
-            assert tcp.ack == next_seq[backward]
-        length = len(tcp.data) + (1 if tcp.flags & (dpkt.tcp.TH_SYN | dpkt.tcp.TH_FIN) else 0)
-        next_seq[forward] = (tcp.seq + length) & 0xFFFFFFFF
-    assert handshakes

@@ -6,7 +6,7 @@ import ipaddress
 from typing import Any
 
 import pytest
-from conftest import Generated
+from simulate_capture import Generated
 
 
 def _truth_edges(truth: dict[str, Any]) -> dict[tuple[str, str, str, int], tuple[int, int, int]]:
