@@ -17,3 +17,13 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"no shared test data at {SHARED_DATA} (a plain clone has no ../shared)")
     return SHARED_DATA
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the golden expected files from the current output (review the diff)",
+    )
+
+pytest_plugins = ["postgres_cluster"]

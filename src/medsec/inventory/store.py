@@ -32,6 +32,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     Table,
+    and_,
     create_engine,
     distinct,
     event,
@@ -49,6 +50,7 @@ from sqlalchemy.exc import (
     NoSuchModuleError,
     OperationalError,
 )
+from sqlalchemy.orm import aliased
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from medsec.inventory import migrate
@@ -98,6 +100,8 @@ FLOW_BATCH = 10_000
 """Flow rows per executemany call (bounds the memory of the parameter lists)."""
 UPSERT_BATCH = 10_000
 MIGRATION_LOCK = 0x6D6564736563
+FORWARDED_IPS = 2
+"""ARP-owned addresses a MAC must forward for before it counts as a gateway."""
 """PostgreSQL advisory lock key held while migrating ('medsec' in ASCII)."""
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -545,13 +549,34 @@ class Store:
 
     @staticmethod
     def _gateway_macs(conn: Connection, threshold: int) -> frozenset[str]:
-        stmt = (
+        """MACs that forward other hosts' traffic: routers, firewalls, VLAN gateways.
+
+        A MAC is a gateway when it sourced frames for more distinct IPs than ``threshold``,
+        or when it sourced frames (and never ARP) for at least ``FORWARDED_IPS`` addresses
+        that ARP announced under another MAC - the router of a VLAN carrying replies from
+        servers that live, and answer ARP, elsewhere. One such address alone is not enough:
+        a device that took over a DHCP lease looks like that too.
+        """
+        many = (
             select(Binding.mac)
             .where(Binding.from_frames)
             .group_by(Binding.mac)
             .having(func.count(distinct(Binding.ip)) > threshold)
         )
-        return frozenset(conn.execute(stmt).scalars())
+        owner = aliased(Binding)
+        forwarding = (
+            select(Binding.mac)
+            .join(
+                owner,
+                and_(owner.ip == Binding.ip, owner.from_arp, owner.mac != Binding.mac),
+            )
+            .where(Binding.from_frames, ~Binding.from_arp)
+            .group_by(Binding.mac)
+            .having(func.count(distinct(Binding.ip)) >= FORWARDED_IPS)
+        )
+        return frozenset(conn.execute(many).scalars()) | frozenset(
+            conn.execute(forwarding).scalars()
+        )
 
     def hosts(self, q: HostQuery = ALL_HOSTS) -> list[HostView]:
         """Hosts matching ``q``, by IP (numeric order, IPv4 first)."""
