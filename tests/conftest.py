@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["postgres_cluster"]  # tests/postgres_cluster.py: a throw-away cluster
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("MEDSEC_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -25,5 +27,3 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite the golden expected files from the current output (review the diff)",
     )
-
-pytest_plugins = ["postgres_cluster"]
