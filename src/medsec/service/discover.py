@@ -34,6 +34,7 @@ class DiscoverOutcome:
     stats: CaptureStats | None
     flows: int
     hosts: int
+    """Distinct unicast hosts in this source."""
     seconds: float
     error: str | None = None
     """Why the source was read only in part (or not at all)."""
@@ -128,13 +129,12 @@ def discover_chunks(
 
 
 def _outcome(summary: CaptureSummary, result: IngestResult, seconds: float) -> DiscoverOutcome:
-    hosts = {f.client_ip for f in summary.flows} | {f.server_ip for f in summary.flows}
     return DiscoverOutcome(
         source=summary.source,
         skipped=result.skipped,
         stats=summary.stats,
         flows=len(summary.flows),
-        hosts=len(hosts),
+        hosts=result.hosts,
         seconds=seconds,
         error=summary.error,
         error_type=None if summary.complete else CaptureCorrupt,
