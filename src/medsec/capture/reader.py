@@ -9,6 +9,7 @@ A damaged file keeps what was read before the damage: the summary comes back wit
 from __future__ import annotations
 
 import logging
+import mmap
 import struct
 import zlib
 from collections.abc import Callable, Iterable
@@ -30,6 +31,7 @@ from medsec.model.traffic import CaptureStats, CaptureSummary
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 8 << 20
+MAP_WINDOW = 64 << 20
 MAX_BUFFER = 80 << 20
 
 Progress = Callable[[int, int], None]
@@ -141,6 +143,44 @@ class CaptureWalker:
             base += pos
             fill = rest
 
+    def run_mapped(
+        self, fd: int, size: int, *, start_offset: int = 0, progress: Progress | None = None
+    ) -> None:
+        """Read an uncompressed file through windows of a memory map: no copy at all.
+
+        Each window is unmapped before the next is mapped, so resident memory stays at one
+        window however large the file is.
+        """
+        base = start_offset
+        window = MAP_WINDOW
+        while base < size and self.damage is None:
+            map_at = base - base % mmap.ALLOCATIONGRANULARITY
+            length = min(window, size - map_at)
+            mapped = mmap.mmap(fd, length, offset=map_at, access=mmap.ACCESS_READ)
+            try:
+                if hasattr(mmap, "MADV_SEQUENTIAL"):
+                    mapped.madvise(mmap.MADV_SEQUENTIAL)
+                view = memoryview(mapped)
+                arr = np.frombuffer(view, dtype=np.uint8)
+                pos = self._walk(arr, view, base - map_at, length, map_at)
+                del arr
+                view.release()
+            finally:
+                mapped.close()
+            if progress is not None:
+                progress(int(self.tables.stats[k.S_PACKETS]), map_at + pos)
+            if self.damage is not None:
+                break
+            reached = map_at + pos
+            if reached == base:  # not one whole record in the window
+                if map_at + length >= size:
+                    self.damage = _Damage(base, "capture ends inside a record (truncated)")
+                elif window >= MAX_BUFFER:
+                    self.damage = _Damage(base, "record larger than the largest accepted")
+                else:
+                    window *= 2
+            base = reached
+
     def walk_chunks(self, chunks: Iterable[bytes], progress: Progress | None = None) -> None:
         """Walk live chunks: each holds whole classic-pcap records."""
         done = 0
@@ -235,9 +275,12 @@ def read_capture(path: Path, *, progress: Progress | None = None) -> CaptureSumm
             walker = CaptureWalker(k.FORMAT_PCAPNG)
             start = 0
         raw = opened.raw
-        walker.run(
-            opened.stream, start_offset=start, progress=progress, position=lambda: raw.tell()
-        )
+        if opened.compressed:
+            walker.run(
+                opened.stream, start_offset=start, progress=progress, position=lambda: raw.tell()
+            )
+        else:
+            walker.run_mapped(raw.fileno(), opened.size, start_offset=start, progress=progress)
     if walker.damage is not None:
         logger.warning("%s: %s at offset %d", path, walker.damage.reason, walker.damage.offset)
     return walker.summary(
