@@ -7,6 +7,8 @@ import logging
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -85,6 +87,24 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
+def _print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    stdout.print(table)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _use_db(db: str | None) -> None:
+    """A command's own ``--db`` wins over the global one."""
+    _use_db(db)
+
+
 def _human_bytes(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if n < 1000 or unit == "TB":
@@ -111,8 +131,7 @@ def discover(
     as_json: JsonOption = False,
 ) -> None:
     """Discover hosts and who talks to whom from captures (passive: nothing is sent)."""
-    if db:
-        state.db = db
+    _use_db(db)
     if bool(captures) == bool(interface):
         raise typer.BadParameter("give capture files or --interface, not both nor neither")
     store = state.store()
@@ -233,8 +252,7 @@ def hosts(
     as_json: JsonOption = False,
 ) -> None:
     """List hosts: addresses, MACs, VLANs, traffic, first/last seen."""
-    if db:
-        state.db = db
+    _use_db(db)
     query = inv.HostQuery(
         internal=internal,
         network=network,
@@ -248,22 +266,24 @@ def hosts(
     if as_json:
         _print_json(inv.rows(list(found)))
         return
-    table = Table(title=f"Hosts ({len(found)})")
-    for col in ("ip", "where", "mac", "vlan", "sent", "received", "flows c/s", "first", "last"):
-        table.add_column(col)
-    for h in found:
-        table.add_row(
-            h.ip,
-            "internal" if h.internal else "[yellow]external[/yellow]",
-            " ".join(h.macs) or "-",
-            " ".join(str(v) for v in h.vlans) or "-",
-            _human_bytes(h.bytes_sent),
-            _human_bytes(h.bytes_received),
-            f"{h.flows_as_client}/{h.flows_as_server}",
-            h.first_seen.strftime("%Y-%m-%d %H:%M:%S"),
-            h.last_seen.strftime("%Y-%m-%d %H:%M:%S"),
-        )
-    stdout.print(table)
+    _print_table(
+        f"Hosts ({len(found)})",
+        ("ip", "where", "mac", "vlan", "sent", "received", "flows c/s", "first", "last"),
+        (
+            (
+                h.ip,
+                "internal" if h.internal else "[yellow]external[/yellow]",
+                " ".join(h.macs) or "-",
+                " ".join(str(v) for v in h.vlans) or "-",
+                _human_bytes(h.bytes_sent),
+                _human_bytes(h.bytes_received),
+                f"{h.flows_as_client}/{h.flows_as_server}",
+                _when(h.first_seen),
+                _when(h.last_seen),
+            )
+            for h in found
+        ),
+    )
 
 
 @app.command(name="map")
@@ -286,8 +306,7 @@ def map_(
     as_json: JsonOption = False,
 ) -> None:
     """The communication map: who talks to whom, over which transport and port."""
-    if db:
-        state.db = db
+    _use_db(db)
     query = inv.EdgeQuery(
         host=host,
         client=client,
@@ -306,49 +325,55 @@ def map_(
     if as_json:
         _print_json(inv.rows(list(edges)))
         return
-    table = Table(title=f"Communication map ({len(edges)} edges)")
-    for col in ("client", "server", "service", "flows", "packets", "bytes", "first", "last"):
-        table.add_column(col)
-    for e in edges:
-        service = f"{e.transport}/{e.server_port}" if e.transport in ("tcp", "udp") else e.transport
-        table.add_row(
-            e.client,
-            e.server + (" [yellow](external)[/yellow]" if e.external else ""),
-            service,
-            f"{e.flows:,}",
-            f"{e.packets:,}",
-            _human_bytes(e.bytes),
-            e.first_seen.strftime("%Y-%m-%d %H:%M:%S"),
-            e.last_seen.strftime("%Y-%m-%d %H:%M:%S"),
-        )
-    stdout.print(table)
+    _print_table(
+        f"Communication map ({len(edges)} edges)",
+        ("client", "server", "service", "flows", "packets", "bytes", "first", "last"),
+        (
+            (
+                e.client,
+                e.server + (" [yellow](external)[/yellow]" if e.external else ""),
+                _service(e),
+                f"{e.flows:,}",
+                f"{e.packets:,}",
+                _human_bytes(e.bytes),
+                _when(e.first_seen),
+                _when(e.last_seen),
+            )
+            for e in edges
+        ),
+    )
+
+
+def _service(e: inv.EdgeView) -> str:
+    return f"{e.transport}/{e.server_port}" if e.transport in ("tcp", "udp") else e.transport
 
 
 @app.command()
 def captures(db: DbOption = None, as_json: JsonOption = False) -> None:
     """The captures in the inventory and what was read from each."""
-    if db:
-        state.db = db
+    _use_db(db)
     with state.store() as store:
         found = store.captures()
     if as_json:
         _print_json(inv.rows(list(found)))
         return
-    table = Table(title=f"Captures ({len(found)})")
-    for col in ("id", "source", "format", "status", "packets", "bytes", "first", "last"):
-        table.add_column(col)
-    for c in found:
-        table.add_row(
-            str(c.id),
-            c.source,
-            c.format,
-            c.status if c.status == "complete" else f"[red]{c.status}[/red]",
-            f"{c.packets:,}",
-            _human_bytes(c.bytes),
-            c.first_seen.strftime("%Y-%m-%d %H:%M:%S") if c.first_seen else "-",
-            c.last_seen.strftime("%Y-%m-%d %H:%M:%S") if c.last_seen else "-",
-        )
-    stdout.print(table)
+    _print_table(
+        f"Captures ({len(found)})",
+        ("id", "source", "format", "status", "packets", "bytes", "first", "last"),
+        (
+            (
+                str(c.id),
+                c.source,
+                c.format,
+                c.status if c.status == "complete" else f"[red]{c.status}[/red]",
+                f"{c.packets:,}",
+                _human_bytes(c.bytes),
+                _when(c.first_seen),
+                _when(c.last_seen),
+            )
+            for c in found
+        ),
+    )
 
 
 @app.command()
@@ -364,8 +389,7 @@ def export(
     db: DbOption = None,
 ) -> None:
     """Export the inventory as JSON (one document) or CSV (one file per table)."""
-    if db:
-        state.db = db
+    _use_db(db)
     if fmt not in ("csv", "json"):
         raise typer.BadParameter("--format must be csv or json")
     tables = table or (["hosts", "edges"] if fmt == "csv" and out is None else list(inv.TABLES))
@@ -444,18 +468,11 @@ def demo(
         totals = store.totals()
         _print_discover_table(outcomes, totals, store.url)
         top = inv.list_edges(store, inv.EdgeQuery(limit=10))
-    table = Table(title="Top conversations by bytes")
-    for col in ("client", "server", "service", "flows", "bytes"):
-        table.add_column(col)
-    for e in top:
-        table.add_row(
-            e.client,
-            e.server,
-            f"{e.transport}/{e.server_port}",
-            f"{e.flows:,}",
-            _human_bytes(e.bytes),
-        )
-    stdout.print(table)
+    _print_table(
+        "Top conversations by bytes",
+        ("client", "server", "service", "flows", "bytes"),
+        ((e.client, e.server, _service(e), f"{e.flows:,}", _human_bytes(e.bytes)) for e in top),
+    )
     stdout.print(
         f"\nDatabase: [bold]{db_file}[/bold]\nTry:  medsec --db {db_file} hosts\n"
         f"      medsec --db {db_file} map --external\n"
