@@ -102,7 +102,8 @@ def _when(value: datetime | None) -> str:
 
 def _use_db(db: str | None) -> None:
     """A command's own ``--db`` wins over the global one."""
-    _use_db(db)
+    if db:
+        state.db = db
 
 
 def _human_bytes(n: float) -> str:
