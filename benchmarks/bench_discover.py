@@ -54,12 +54,19 @@ def run(tool: str, argv: list[str]) -> Run:
 
 
 def capture_info(path: Path) -> tuple[int, int]:
-    """(packets, bytes on the wire) as medsec's reader counts them."""
-    sys.path.insert(0, str(REPO / "src"))
-    from medsec.capture.reader import read_capture
+    """(packets, bytes on the wire) as medsec's reader counts them.
 
-    summary = read_capture(path)
-    return summary.stats.packets, summary.stats.bytes
+    Read in a child process: this script must stay small, because a child's peak RSS as
+    ``wait4`` reports it starts at its parent's RSS (Linux folds the forked image into it).
+    """
+    code = (
+        "import sys;from pathlib import Path;from medsec.capture.reader import read_capture;"
+        "s=read_capture(Path(sys.argv[1]));print(s.stats.packets, s.stats.bytes)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0]), int(out[1])
 
 
 def main() -> None:
