@@ -1,0 +1,1 @@
+"""The dissect stage: protocol payloads -> observations (facts, no decisions)."""

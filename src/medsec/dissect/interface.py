@@ -1,0 +1,52 @@
+"""How a protocol dissector plugs in.
+
+A dissector states facts about payloads and decides nothing. The capture engine hands it
+only what it asked for:
+
+* **streams** (``transports`` holds ``"tcp"``): the first bytes of one direction of a TCP
+  connection, reassembled in sequence order, up to ``stream_bytes`` (the engine stops
+  collecting a direction there, so bulk transfers cost nothing);
+* **datagrams** (``"udp"``): each UDP payload of a flow, up to ``datagrams`` per direction;
+* **frames** (``"l2"``): whole link-layer frames whose EtherType is in ``ethertypes``, or
+  802.3/LLC frames when ``llc`` is set (CDP, STP) - the payload starts after the Ethernet
+  header (and VLAN tags).
+
+Which dissector gets a flow: one whose ``ports`` hold either port, else one whose
+``signature`` accepts the first payload bytes, so a service on a non-standard port is still
+recognised. Port hints and signatures are data of the class, not logic in the engine.
+
+``dissect`` returns observations, or raises ``DissectError`` for bytes that claim to be its
+protocol but are malformed; it never raises anything else and never reads outside
+``payload`` (hypothesis tests feed every dissector arbitrary bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar, Protocol
+
+from medsec.model.observations import Observation, PacketContext, Transport
+
+
+class Dissector(Protocol):
+    name: ClassVar[str]
+    """Short protocol name: ``dhcp``, ``tls``, ``dicom``; also the flow's ``app`` label."""
+    transports: ClassVar[frozenset[Transport]]
+    ports: ClassVar[frozenset[int]]
+    """Well-known ports (either end of the flow) that route a flow here."""
+    ethertypes: ClassVar[frozenset[int]]
+    """For ``l2`` dissectors: EtherTypes of the frames wanted."""
+    llc: ClassVar[bool]
+    """For ``l2`` dissectors: wants 802.3 frames with an LLC header (length <= 1500)."""
+    stream_bytes: ClassVar[int]
+    """Bytes of each TCP direction to collect before dissecting (e.g. 16384 for TLS)."""
+    datagrams: ClassVar[int]
+    """UDP payloads per flow direction to dissect."""
+
+    def signature(self, head: bytes) -> bool:
+        """Whether the first payload bytes of a flow look like this protocol."""
+        ...
+
+    def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
+        """Facts stated by ``payload``; ``DissectError`` if it is malformed."""
+        ...

@@ -1,0 +1,66 @@
+"""Observations: the facts dissectors state about packets, for the identify stage to weigh.
+
+Every observation carries where it was seen (``PacketContext``: time, addresses, ports,
+VLAN) and one typed fact named after what it is (``DhcpRequest``, ``TlsClientHello``,
+``DicomAssociation``). Field names follow the protocol specification (``calling_ae_title``,
+``vendor_class``). Observations decide nothing: which device, which risk, is policy, kept
+in rules.
+
+Each protocol family keeps its observation classes in a module of this package
+(``observations/dhcp.py``, ``observations/tls.py``, ...).
+
+Patient data never becomes an observation: HL7 and DICOM dissectors state device facts
+(applications, facilities, AE titles, SOP classes) and at most *that* patient segments or
+patient-level queries were present (``carries_phi``), never their content. Secrets likewise:
+``credentials_in_clear`` says a password crossed, never the password.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+Transport = Literal["tcp", "udp", "icmp", "icmpv6", "other", "l2"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacketContext:
+    """Where a payload was seen. ``l2`` frames (LLDP, CDP) have no IPs or ports."""
+
+    ts_ns: int
+    """Capture timestamp, nanoseconds since the Unix epoch (UTC)."""
+    transport: Transport
+    src_ip: str | None
+    dst_ip: str | None
+    src_port: int
+    dst_port: int
+    src_mac: str | None
+    dst_mac: str | None
+    vlan: int
+    """Innermost VLAN id, 0 when untagged."""
+    ethertype: int
+    """EtherType of the frame (0x0800 IPv4, 0x86DD IPv6, 0x88CC LLDP; 0 for 802.3 LLC)."""
+    flow_id: int
+    """Identity of the flow within one capture source (-1 for ``l2`` frames)."""
+    from_client: bool | None
+    """Sent by the flow's initiator when the dissector knows (a request, a ClientHello);
+    None when the direction is not known at dissection time."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Observation:
+    """Base of every fact; ``ctx`` says where it was seen."""
+
+    PROTOCOL: ClassVar[str] = "unknown"
+    """The protocol that states this kind of fact (``dhcp``, ``tls``, ...)."""
+
+    ctx: PacketContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MalformedPayload(Observation):
+    """A payload a dissector accepted but could not parse; anomaly detection may use it."""
+
+    PROTOCOL: ClassVar[str] = "malformed"
+    dissector: str
+    reason: str

@@ -1,0 +1,128 @@
+"""Helpers for dissector tests: contexts, payloads pulled out of real captures, hostility.
+
+``payloads(path, ...)`` uses dpkt (an independent decoder) to give, per TCP direction, the
+first bytes of the stream reassembled in sequence order, and per UDP datagram its payload,
+exactly as the capture engine will hand them to a dissector.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dpkt
+
+from medsec.model.errors import DissectError
+from medsec.model.observations import Observation, PacketContext, Transport
+
+
+def ctx(
+    *,
+    transport: Transport = "tcp",
+    src_ip: str | None = "10.10.0.11",
+    dst_ip: str | None = "10.50.0.5",
+    src_port: int = 40000,
+    dst_port: int = 80,
+    src_mac: str | None = "00:09:fb:00:00:11",
+    dst_mac: str | None = "00:00:0c:07:ac:0a",
+    vlan: int = 10,
+    ethertype: int = 0x0800,
+    ts_ns: int = 1_767_600_000_000_000_000,
+    flow_id: int = 1,
+    from_client: bool | None = True,
+) -> PacketContext:
+    return PacketContext(
+        ts_ns=ts_ns,
+        transport=transport,
+        src_ip=src_ip,
+        dst_ip=dst_ip,
+        src_port=src_port,
+        dst_port=dst_port,
+        src_mac=src_mac,
+        dst_mac=dst_mac,
+        vlan=vlan,
+        ethertype=ethertype,
+        flow_id=flow_id,
+        from_client=from_client,
+    )
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One stream direction's first bytes, one datagram, or one L2 frame's payload."""
+
+    data: bytes
+    ctx: PacketContext
+
+
+def _mac(raw: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def payloads(
+    path: Path, *, stream_bytes: int = 16384, ports: set[int] | None = None
+) -> Iterator[Payload]:
+    """TCP stream heads (one per direction, in order of first appearance), then each UDP
+    payload, from a classic-pcap Ethernet capture; only flows touching ``ports`` if given."""
+    streams: dict[tuple[str, int, str, int], bytearray] = {}
+    next_seq: dict[tuple[str, int, str, int], int] = {}
+    first: dict[tuple[str, int, str, int], PacketContext] = {}
+    datagrams: list[Payload] = []
+    with open(path, "rb") as f:
+        for ts, buf in dpkt.pcap.Reader(f):
+            eth = dpkt.ethernet.Ethernet(buf)
+            ip = eth.data
+            if not isinstance(ip, dpkt.ip.IP | dpkt.ip6.IP6):
+                continue
+            l4 = ip.data
+            if not isinstance(l4, dpkt.tcp.TCP | dpkt.udp.UDP):
+                continue
+            if ports and l4.sport not in ports and l4.dport not in ports:
+                continue
+            src = str(ipaddress.ip_address(ip.src))
+            dst = str(ipaddress.ip_address(ip.dst))
+            c = PacketContext(
+                ts_ns=int(ts * 1e9),
+                transport="tcp" if isinstance(l4, dpkt.tcp.TCP) else "udp",
+                src_ip=src,
+                dst_ip=dst,
+                src_port=l4.sport,
+                dst_port=l4.dport,
+                src_mac=_mac(eth.src),
+                dst_mac=_mac(eth.dst),
+                vlan=0,
+                ethertype=eth.type,
+                flow_id=-1,
+                from_client=None,
+            )
+            if isinstance(l4, dpkt.udp.UDP):
+                datagrams.append(Payload(bytes(l4.data), c))
+                continue
+            key = (src, l4.sport, dst, l4.dport)
+            if l4.flags & dpkt.tcp.TH_SYN:
+                next_seq[key] = (l4.seq + 1) & 0xFFFFFFFF
+                continue
+            data = bytes(l4.data)
+            if not data:
+                continue
+            expected = next_seq.get(key, l4.seq)
+            if l4.seq != expected:
+                continue  # retransmission or gap: keep the in-order head only
+            next_seq[key] = (l4.seq + len(data)) & 0xFFFFFFFF
+            stream = streams.setdefault(key, bytearray())
+            first.setdefault(key, c)
+            if len(stream) < stream_bytes:
+                stream += data[: stream_bytes - len(stream)]
+    for key, stream in streams.items():
+        yield Payload(bytes(stream), first[key])
+    yield from datagrams
+
+
+def dissect_safely(dissector: object, data: bytes, context: PacketContext) -> list[Observation]:
+    """Run a dissector the way the pipeline does: observations, or DissectError only."""
+    try:
+        return list(dissector.dissect(data, context))  # type: ignore[attr-defined]
+    except DissectError:
+        return []
