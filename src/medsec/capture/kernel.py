@@ -33,6 +33,8 @@ STATUS_CORRUPT = 2
 """The record at ``pos`` is damaged (impossible length, bad block trailer)."""
 STATUS_BLOCK = 3
 """A pcapng block other than a packet starts at ``pos``; the caller handles it."""
+STATUS_EMIT_FULL = 4
+"""The payload hand-off table is full; drain it and call again from ``pos``."""
 
 # --- capture formats --------------------------------------------------------------------
 FORMAT_PCAP = 0
@@ -81,7 +83,54 @@ F_MAC_A = 9
 F_MAC_B = 10
 F_EVENTS_AB = 11
 F_EVENTS_BA = 12
-N_FLOW_VALUES = 13
+F_ID = 13
+"""Serial number of the flow within its capture source (stable across table growth)."""
+F_EMITTED_AB = 14
+"""Payload handed off for dissection: bytes (TCP) or datagrams (UDP), per direction."""
+F_EMITTED_BA = 15
+N_FLOW_VALUES = 16
+
+# --- payload hand-off ------------------------------------------------------------------------
+# Rows of the ``emit`` table: one per payload handed to the dissect stage. The payload bytes
+# are ``buf[E_OFFSET : E_OFFSET + E_LENGTH]`` of the buffer of the same call.
+E_FLOW_ID = 0
+"""``F_ID`` of the flow, -1 for link-layer frames (LLDP, CDP)."""
+E_DIRECTION = 1
+"""0: sent by the flow's first sender (``a``); 1: by the other side."""
+E_OFFSET = 2
+E_LENGTH = 3
+E_TS = 4
+E_SEQ = 5
+"""TCP sequence number of the payload's first byte (0 otherwise)."""
+E_PROTO = 6
+E_SPORT = 7
+E_DPORT = 8
+E_VLAN = 9
+E_SRC_HI = 10
+E_SRC_LO = 11
+E_DST_HI = 12
+E_DST_LO = 13
+E_SRC_MAC = 14
+E_DST_MAC = 15
+E_ETHERTYPE = 16
+E_TCP_FLAGS = 17
+N_EMIT = 18
+
+MAX_EMIT_TCP_BYTES = 65536
+"""Per flow direction: TCP payload bytes handed off at most (a dissector stops it sooner)."""
+MAX_EMIT_DATAGRAMS = 8
+"""Per flow direction: UDP payloads handed off at most."""
+
+# ``counts`` slots
+C_FLOWS = 0
+C_BINDINGS = 1
+C_NEXT_FLOW_ID = 2
+C_EMITTED = 3
+N_COUNTS = 4
+
+# ``inspect`` flags, indexed by flow id
+INSPECT_ON = 0
+INSPECT_OFF = 1
 
 # event bits per direction
 EV_PURE_SYN = 1
@@ -262,8 +311,9 @@ def _account_flow(
     events: int,
     mac_src: np.uint64,
     mac_dst: np.uint64,
-) -> int:
-    """Add one packet to its flow; returns 1 when a new flow row was created."""
+    next_id: int,
+) -> tuple[int, int, int]:
+    """Add one packet to its flow: ``(1 if the row is new, its slot, direction)``."""
     tail = (np.uint64(proto) << _U64_24) | (np.uint64(vlan) << _U64_12) | np.uint64(inner)
     fwd = (np.uint64(sport) << _U64_48) | (np.uint64(dport) << _U64_32) | tail
     rev = (np.uint64(dport) << _U64_48) | (np.uint64(sport) << _U64_32) | tail
@@ -286,7 +336,8 @@ def _account_flow(
             fvals[slot, F_EVENTS_AB] = events
             fvals[slot, F_MAC_A] = np.int64(mac_src)
             fvals[slot, F_MAC_B] = np.int64(mac_dst)
-            return 1
+            fvals[slot, F_ID] = next_id
+            return 1, slot, 0
         direction = -1
         if (
             fkeys[slot, K_PACKED] == fwd
@@ -321,7 +372,7 @@ def _account_flow(
                 fvals[slot, F_EVENTS_BA] |= events
                 if fvals[slot, F_MAC_B] == 0 or fvals[slot, F_PKTS_BA] == 1:
                     fvals[slot, F_MAC_B] = np.int64(mac_src)
-            return 0
+            return 0, slot, direction
         slot = (slot + 1) & mask
 
 
@@ -354,8 +405,13 @@ def _packet(
     bvals: np.ndarray,
     counts: np.ndarray,
     stats: np.ndarray,
+    emit: np.ndarray,
+    inspect: np.ndarray,
+    inspect_new: int,
+    l2_types: np.ndarray,
 ) -> None:
-    """Decode one packet of ``caplen`` bytes at ``buf[p]`` and account it."""
+    """Decode one packet of ``caplen`` bytes at ``buf[p]``, account it, and hand its payload
+    to the dissect stage when the flow still wants inspecting (see ``emit``)."""
     end = p + caplen
     vlan = 0
     inner = 0
@@ -448,7 +504,7 @@ def _packet(
                 if sender_mac != np.uint64(0):
                     s_lo = _MAPPED_V4 | sender_ip
                     if _is_bindable(np.uint64(0), s_lo):
-                        counts[1] += _bind(
+                        counts[C_BINDINGS] += _bind(
                             bkeys, bvals, np.uint64(0), s_lo, sender_mac, host_vlan, ts, SRC_ARP
                         )
         return
@@ -523,10 +579,33 @@ def _packet(
                 break
     else:
         stats[S_OTHER_L3] += 1
+        if linktype == 1 and _wants_l2(l2_types, et) and end > q:
+            _emit_row(
+                emit,
+                counts,
+                -1,
+                0,
+                q,
+                end - q,
+                ts,
+                0,
+                0,
+                0,
+                0,
+                host_vlan,
+                np.uint64(0),
+                np.uint64(0),
+                np.uint64(0),
+                np.uint64(0),
+                mac_src,
+                mac_dst,
+                et if et > 1500 else 0,
+                0,
+            )
         return
 
     if mac_src != np.uint64(0) and _is_bindable(s_hi, s_lo):
-        counts[1] += _bind(bkeys, bvals, s_hi, s_lo, mac_src, host_vlan, ts, SRC_FRAME)
+        counts[C_BINDINGS] += _bind(bkeys, bvals, s_hi, s_lo, mac_src, host_vlan, ts, SRC_FRAME)
 
     if not first_fragment:
         stats[S_FRAGMENTS] += 1
@@ -536,6 +615,8 @@ def _packet(
     dport = 0
     flags = 0
     events = 0
+    payload = 0
+    seq = 0
     if proto == 6:
         stats[S_TCP] += 1
         if l4 + 14 > end:
@@ -545,6 +626,8 @@ def _packet(
         dport = _u16be(buf, l4 + 2)
         flags = np.int64(buf[l4 + 13])
         doff = (np.int64(buf[l4 + 12]) >> 4) * 4
+        payload = l4 + doff
+        seq = _u32be(buf, l4 + 4)
         if (flags & 0x02) != 0:
             if (flags & 0x10) != 0:
                 events |= EV_SYN_ACK
@@ -565,12 +648,13 @@ def _packet(
             return
         sport = _u16be(buf, l4)
         dport = _u16be(buf, l4 + 2)
+        payload = l4 + 8
         if l4_end - l4 > 8:
             events |= EV_PAYLOAD
     elif proto == 1 or proto == 58:
         stats[S_ICMP] += 1
 
-    counts[0] += _account_flow(
+    created, slot, direction = _account_flow(
         fkeys,
         fvals,
         s_hi,
@@ -588,7 +672,103 @@ def _packet(
         events,
         mac_src,
         mac_dst,
+        counts[C_NEXT_FLOW_ID],
     )
+    counts[C_FLOWS] += created
+    counts[C_NEXT_FLOW_ID] += created
+    if (events & EV_PAYLOAD) == 0:
+        return
+    fid = fvals[slot, F_ID]
+    flag = inspect[fid] if fid < inspect.shape[0] else inspect_new
+    if flag != INSPECT_ON:
+        return
+    column = F_EMITTED_AB if direction == 0 else F_EMITTED_BA
+    stop = min(l4_end, end)
+    if proto == 6:
+        if fvals[slot, column] >= MAX_EMIT_TCP_BYTES or stop <= payload:
+            return
+        fvals[slot, column] += stop - payload
+    else:
+        if fvals[slot, column] >= MAX_EMIT_DATAGRAMS or stop <= payload:
+            return
+        fvals[slot, column] += 1
+    _emit_row(
+        emit,
+        counts,
+        fid,
+        direction,
+        payload,
+        stop - payload,
+        ts,
+        seq,
+        proto,
+        sport,
+        dport,
+        host_vlan,
+        s_hi,
+        s_lo,
+        d_hi,
+        d_lo,
+        mac_src,
+        mac_dst,
+        et,
+        flags,
+    )
+
+
+@njit(cache=True)
+def _wants_l2(l2_types: np.ndarray, et: int) -> bool:
+    """Whether link-layer frames of this EtherType (0 standing for 802.3 LLC) are wanted."""
+    key = et if et > 1500 else 0
+    for i in range(l2_types.shape[0]):
+        if l2_types[i] == key:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _emit_row(
+    emit: np.ndarray,
+    counts: np.ndarray,
+    flow_id: int,
+    direction: int,
+    offset: int,
+    length: int,
+    ts: int,
+    seq: int,
+    proto: int,
+    sport: int,
+    dport: int,
+    vlan: int,
+    s_hi: np.uint64,
+    s_lo: np.uint64,
+    d_hi: np.uint64,
+    d_lo: np.uint64,
+    mac_src: np.uint64,
+    mac_dst: np.uint64,
+    ethertype: int,
+    tcp_flags: int,
+) -> None:
+    i = counts[C_EMITTED]
+    emit[i, E_FLOW_ID] = flow_id
+    emit[i, E_DIRECTION] = direction
+    emit[i, E_OFFSET] = offset
+    emit[i, E_LENGTH] = length
+    emit[i, E_TS] = ts
+    emit[i, E_SEQ] = seq
+    emit[i, E_PROTO] = proto
+    emit[i, E_SPORT] = sport
+    emit[i, E_DPORT] = dport
+    emit[i, E_VLAN] = vlan
+    emit[i, E_SRC_HI] = np.int64(s_hi)
+    emit[i, E_SRC_LO] = np.int64(s_lo)
+    emit[i, E_DST_HI] = np.int64(d_hi)
+    emit[i, E_DST_LO] = np.int64(d_lo)
+    emit[i, E_SRC_MAC] = np.int64(mac_src)
+    emit[i, E_DST_MAC] = np.int64(mac_dst)
+    emit[i, E_ETHERTYPE] = ethertype
+    emit[i, E_TCP_FLAGS] = tcp_flags
+    counts[C_EMITTED] = i + 1
 
 
 @njit(cache=True)
@@ -609,12 +789,21 @@ def walk(
     bvals: np.ndarray,
     counts: np.ndarray,
     stats: np.ndarray,
+    emit: np.ndarray,
+    inspect: np.ndarray,
+    inspect_new: int,
+    l2_types: np.ndarray,
 ) -> tuple[int, int]:
     """Walk whole records in ``buf[pos:end]``; returns ``(status, pos)``.
 
-    ``counts`` holds the number of used rows of the flow table (``[0]``) and of the binding
-    table (``[1]``); the call stops with ``STATUS_TABLE_FULL`` before a packet when either
-    passes the load limit. Interface tables (one entry per pcapng interface, one for pcap)
+    ``counts`` holds the used rows of the flow and binding tables, the next flow id and the
+    rows of ``emit`` filled (``C_*``); the call stops with ``STATUS_TABLE_FULL`` before a
+    packet when a table passes the load limit, and with ``STATUS_EMIT_FULL`` when ``emit``
+    is full. Payloads of flows whose ``inspect[flow id]`` is ``INSPECT_ON`` (flows beyond the
+    array's end take ``inspect_new``), within the per-direction budgets, and link-layer frames whose
+    EtherType is in ``l2_types`` (0 for 802.3 LLC), are recorded in ``emit``.
+
+    Interface tables (one entry per pcapng interface, one for pcap)
     give the link type and timestamp scaling: ``ns = units * mul // div`` for decimal
     resolutions, ``(units >> shift) * 1e9 + ((units & (2**shift - 1)) * 1e9 >> shift)`` for
     binary ones (``shift >= 0``), plus ``offset`` nanoseconds.
@@ -624,8 +813,10 @@ def walk(
     n_if = if_linktype.shape[0]
     last_ts = stats[S_LAST_TS]
     while True:
-        if counts[0] >= flimit or counts[1] >= blimit:
+        if counts[C_FLOWS] >= flimit or counts[C_BINDINGS] >= blimit:
             return STATUS_TABLE_FULL, pos
+        if counts[C_EMITTED] >= emit.shape[0]:
+            return STATUS_EMIT_FULL, pos
         ifid = 0
         data = 0
         caplen = 0
@@ -722,6 +913,10 @@ def walk(
             bvals,
             counts,
             stats,
+            emit,
+            inspect,
+            inspect_new,
+            l2_types,
         )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from medsec.capture import kernel as k
 from medsec.capture.formats import PCAP_MAGICS, fingerprint, open_capture
+from medsec.capture.handoff import NoSink, PayloadSink, copy_out
 from medsec.capture.interfaces import InterfaceTable
 from medsec.capture.pcapng import BlockDamaged, handle_block
 from medsec.capture.records import binding_records, flow_records, to_datetime
@@ -47,8 +48,9 @@ class _Damage:
 class CaptureWalker:
     """Feeds chunks of one capture stream to the kernel and collects its tables."""
 
-    def __init__(self, fmt: int) -> None:
+    def __init__(self, fmt: int, sink: PayloadSink | None = None) -> None:
         self.fmt = fmt
+        self.sink: PayloadSink = sink if sink is not None else NoSink()
         self.tables = Tables()
         self.interfaces = InterfaceTable()
         self.big_endian = False
@@ -76,9 +78,19 @@ class CaptureWalker:
                 t.bvals,
                 t.counts,
                 t.stats,
+                t.emit,
+                self.sink.inspect,
+                self.sink.inspect_new,
+                self.sink.l2_types,
             )
+            emitted = int(t.counts[k.C_EMITTED])
+            if emitted:
+                t.counts[k.C_EMITTED] = 0
+                self.sink.payloads(copy_out(arr, t.emit, emitted))
             if status == k.STATUS_NEED_DATA:
                 return int(pos)
+            if status == k.STATUS_EMIT_FULL:
+                continue
             if status == k.STATUS_TABLE_FULL:
                 t.grow_if_needed()
             elif status == k.STATUS_BLOCK:
@@ -248,16 +260,19 @@ def stats_from(s: np.ndarray) -> CaptureStats:
     )
 
 
-def read_capture(path: Path, *, progress: Progress | None = None) -> CaptureSummary:
+def read_capture(
+    path: Path, *, progress: Progress | None = None, sink: PayloadSink | None = None
+) -> CaptureSummary:
     """Read one capture file into a summary.
 
+    ``sink`` receives the payloads of flows it wants inspected (none without a sink).
     Raises ``CaptureNotFound`` / ``NotACapture`` when nothing can be read; a file damaged
     part-way returns a summary with ``complete=False`` and an ``error`` naming the offset.
     """
     opened = open_capture(path)
     with opened.raw, opened.stream:
         if opened.format == "pcap":
-            walker = CaptureWalker(k.FORMAT_PCAP)
+            walker = CaptureWalker(k.FORMAT_PCAP, sink)
             header = opened.stream.read(24)
             if len(header) < 24:
                 raise NotACapture(f"{path}: pcap file header truncated ({len(header)} bytes)")
@@ -272,7 +287,7 @@ def read_capture(path: Path, *, progress: Progress | None = None) -> CaptureSumm
             walker.interfaces.set_pcap(network & 0xFFFF, nanosecond)
             start = 24
         else:
-            walker = CaptureWalker(k.FORMAT_PCAPNG)
+            walker = CaptureWalker(k.FORMAT_PCAPNG, sink)
             start = 0
         raw = opened.raw
         if opened.compressed:

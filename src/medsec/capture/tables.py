@@ -8,6 +8,7 @@ from medsec.capture import kernel as k
 
 INITIAL_FLOWS = 1 << 12
 INITIAL_BINDINGS = 1 << 10
+EMIT_ROWS = 4096
 
 
 class Tables:
@@ -18,19 +19,20 @@ class Tables:
         self.fvals = np.zeros((flows, k.N_FLOW_VALUES), dtype=np.int64)
         self.bkeys = np.zeros((bindings, k.N_BINDING_KEYS), dtype=np.uint64)
         self.bvals = np.zeros((bindings, k.N_BINDING_VALUES), dtype=np.int64)
-        self.counts = np.zeros(2, dtype=np.int64)
-        """Used rows: ``[0]`` flows, ``[1]`` bindings."""
+        self.counts = np.zeros(k.N_COUNTS, dtype=np.int64)
+        """``kernel.C_*``: used rows of each table, next flow id, emitted payloads."""
+        self.emit = np.zeros((EMIT_ROWS, k.N_EMIT), dtype=np.int64)
         self.stats = np.zeros(k.N_STATS, dtype=np.int64)
 
     def grow_if_needed(self) -> None:
         """Double whichever table passed the kernel's load limit."""
-        if self.counts[0] * k.LOAD_LIMIT_DEN >= self.fkeys.shape[0] * k.LOAD_LIMIT_NUM:
+        if self.counts[k.C_FLOWS] * k.LOAD_LIMIT_DEN >= self.fkeys.shape[0] * k.LOAD_LIMIT_NUM:
             size = self.fkeys.shape[0] * 2
             keys = np.zeros((size, k.N_FLOW_KEYS), dtype=np.uint64)
             vals = np.zeros((size, k.N_FLOW_VALUES), dtype=np.int64)
             k.rehash_flows(self.fkeys, self.fvals, keys, vals)
             self.fkeys, self.fvals = keys, vals
-        if self.counts[1] * k.LOAD_LIMIT_DEN >= self.bkeys.shape[0] * k.LOAD_LIMIT_NUM:
+        if self.counts[k.C_BINDINGS] * k.LOAD_LIMIT_DEN >= self.bkeys.shape[0] * k.LOAD_LIMIT_NUM:
             size = self.bkeys.shape[0] * 2
             keys = np.zeros((size, k.N_BINDING_KEYS), dtype=np.uint64)
             vals = np.zeros((size, k.N_BINDING_VALUES), dtype=np.int64)
