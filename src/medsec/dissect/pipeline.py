@@ -1,0 +1,335 @@
+"""The dissect stage's engine: routes handed-off payloads to dissectors, collects facts.
+
+``DissectPipeline`` is the capture engine's ``PayloadSink``. Per flow it picks one dissector
+(by port, else by the signature of the first payload of either direction), reassembles the
+head of each TCP direction in sequence order up to the dissector's ``stream_bytes``, hands
+each UDP payload over up to ``datagrams`` per direction, and turns the flow's inspection off
+in the kernel as soon as nothing more is wanted. Memory is bounded: when the stream heads
+waiting for more bytes exceed ``buffer_limit``, the largest are dissected early.
+
+A ``DissectError`` becomes a ``MalformedPayload`` observation and a count; any other
+exception from a dissector is a bug, logged with its traceback and counted, and the capture
+goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from traceback import format_exc
+
+import numpy as np
+
+from medsec.capture import kernel as k
+from medsec.capture.handoff import PayloadBatch
+from medsec.dissect.interface import Dissector
+from medsec.model.errors import DissectError
+from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
+
+logger = logging.getLogger(__name__)
+
+BUFFER_LIMIT = 64 << 20
+UNDECIDED_BYTES = 4096
+"""Bytes kept of a direction while no dissector has claimed its flow yet."""
+_TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp"}
+_HALF = 1 << 31
+_MOD = 1 << 32
+
+
+@dataclass(slots=True)
+class _Direction:
+    head: bytearray = field(default_factory=bytearray)
+    next_seq: int | None = None
+    ctx: PacketContext | None = None
+    done: bool = False
+    datagrams: int = 0
+    tried: bool = False
+    """A signature was tried on this direction's first payload."""
+
+
+@dataclass(slots=True)
+class _Flow:
+    dissector: Dissector | None
+    directions: tuple[_Direction, _Direction] = field(
+        default_factory=lambda: (_Direction(), _Direction())
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DissectStats:
+    payloads: int
+    dissected: int
+    observations: int
+    malformed: int
+    failures: int
+    """Dissector bugs (exceptions other than DissectError), contained."""
+
+
+class DissectPipeline:
+    """Receives payloads from the capture engine and keeps the observations they yield."""
+
+    def __init__(self, dissectors: Sequence[Dissector], *, buffer_limit: int = BUFFER_LIMIT):
+        self.dissectors = tuple(dissectors)
+        self.inspect = np.zeros(1 << 12, dtype=np.uint8)
+        self.inspect_new = k.INSPECT_ON
+        self._by_port: dict[tuple[str, int], Dissector] = {}
+        self._by_signature: dict[str, list[Dissector]] = {"tcp": [], "udp": []}
+        self._by_ethertype: dict[int, list[Dissector]] = {}
+        for d in self.dissectors:
+            for transport in d.transports:
+                if transport in ("tcp", "udp"):
+                    for port in d.ports:
+                        self._by_port.setdefault((transport, port), d)
+                    self._by_signature[transport].append(d)
+                elif transport == "l2":
+                    for et in d.ethertypes:
+                        self._by_ethertype.setdefault(et, []).append(d)
+                    if d.llc:
+                        self._by_ethertype.setdefault(0, []).append(d)
+        self.l2_types = np.array(sorted(self._by_ethertype), dtype=np.int64)
+        self.buffer_limit = buffer_limit
+        self._buffered = 0
+        self._flows: dict[int, _Flow] = {}
+        self._ips: dict[tuple[int, int], str] = {}
+        self._macs: dict[int, str | None] = {}
+        self.observations: list[Observation] = []
+        self.apps: dict[int, str] = {}
+        """Flow id -> name of the dissector that stated facts about it."""
+        self._payloads = 0
+        self._dissected = 0
+        self._malformed = 0
+        self._failures = 0
+
+    # ------------------------------------------------------------------ PayloadSink
+
+    def payloads(self, batch: PayloadBatch) -> None:
+        rows = batch.rows.tolist()
+        data = batch.data
+        self._payloads += len(rows)
+        for row in rows:
+            payload = data[row[k.E_OFFSET] : row[k.E_OFFSET] + row[k.E_LENGTH]]
+            fid = row[k.E_FLOW_ID]
+            if fid < 0:
+                self._frame(payload, row)
+            elif row[k.E_PROTO] == 6:
+                self._segment(fid, payload, row)
+            else:
+                self._datagram(fid, payload, row)
+        if self._buffered > self.buffer_limit:
+            self._relieve()
+
+    def finish(self) -> DissectStats:
+        """Dissect the stream heads still waiting for bytes; the capture has ended."""
+        for fid, flow in list(self._flows.items()):
+            for direction in flow.directions:
+                self._flush(fid, flow, direction)
+        self._flows.clear()
+        return self.stats
+
+    @property
+    def stats(self) -> DissectStats:
+        return DissectStats(
+            payloads=self._payloads,
+            dissected=self._dissected,
+            observations=len(self.observations),
+            malformed=self._malformed,
+            failures=self._failures,
+        )
+
+    # ------------------------------------------------------------------ routing
+
+    def _off(self, fid: int) -> None:
+        if fid >= self.inspect.shape[0]:
+            grown = np.zeros(max(fid + 1, self.inspect.shape[0] * 2), dtype=np.uint8)
+            grown[: self.inspect.shape[0]] = self.inspect
+            self.inspect = grown
+        self.inspect[fid] = k.INSPECT_OFF
+
+    def _choose(self, transport: str, payload: bytes, row: list[int]) -> Dissector | None:
+        by_port = self._by_port
+        d = by_port.get((transport, row[k.E_DPORT])) or by_port.get((transport, row[k.E_SPORT]))
+        if d is not None:
+            return d
+        for candidate in self._by_signature[transport]:
+            try:
+                if candidate.signature(payload):
+                    return candidate
+            except Exception:
+                self._failures += 1
+                logger.error("signature of %s failed:\n%s", candidate.name, format_exc())
+        return None
+
+    def _flow(self, fid: int, transport: str, payload: bytes, row: list[int]) -> _Flow | None:
+        """The flow's state, choosing its dissector on a first payload; None: not wanted."""
+        flow = self._flows.get(fid)
+        direction = row[k.E_DIRECTION]
+        if flow is None:
+            flow = _Flow(self._choose(transport, payload, row))
+            flow.directions[direction].tried = True
+            self._flows[fid] = flow
+        elif flow.dissector is None and not flow.directions[direction].tried:
+            flow.dissector = self._choose(transport, payload, row)
+            flow.directions[direction].tried = True
+        if flow.dissector is None and all(d.tried for d in flow.directions):
+            self._buffered -= sum(len(d.head) for d in flow.directions)
+            del self._flows[fid]
+            self._off(fid)
+            return None
+        return flow
+
+    # ------------------------------------------------------------------ per transport
+
+    def _segment(self, fid: int, payload: bytes, row: list[int]) -> None:
+        """Reassemble the head of one TCP direction; an undecided flow keeps its first bytes
+        too, so a dissector chosen on the other direction's answer still sees them."""
+        flow = self._flow(fid, "tcp", payload, row)
+        if flow is None:
+            return
+        d = flow.directions[row[k.E_DIRECTION]]
+        if d.done:
+            return
+        seq = row[k.E_SEQ]
+        if d.next_seq is None:
+            d.ctx = self._context(row, "tcp")
+        else:
+            ahead = (seq - d.next_seq) % _MOD
+            if ahead >= _HALF:  # retransmission, maybe overlapping new bytes
+                overlap = (d.next_seq - seq) % _MOD
+                if overlap >= len(payload):
+                    return
+                payload, seq = payload[overlap:], d.next_seq
+            elif ahead:  # a gap: the head ends here
+                self._flush(fid, flow, d)
+                self._maybe_done(fid, flow)
+                return
+        limit = flow.dissector.stream_bytes if flow.dissector else UNDECIDED_BYTES
+        take = payload[: max(limit - len(d.head), 0)]
+        d.head += take
+        self._buffered += len(take)
+        d.next_seq = (seq + len(payload)) % _MOD
+        if flow.dissector is not None and len(d.head) >= limit:
+            self._flush(fid, flow, d)
+            self._maybe_done(fid, flow)
+
+    def _datagram(self, fid: int, payload: bytes, row: list[int]) -> None:
+        transport = _TRANSPORTS.get(row[k.E_PROTO], "udp")
+        flow = self._flow(fid, transport, payload, row)
+        if flow is None:
+            return
+        d = flow.directions[row[k.E_DIRECTION]]
+        if flow.dissector is None or d.done:
+            return
+        d.datagrams += 1
+        self._run(flow.dissector, payload, self._context(row, transport), fid)
+        if d.datagrams >= flow.dissector.datagrams:
+            d.done = True
+            self._maybe_done(fid, flow)
+
+    def _frame(self, payload: bytes, row: list[int]) -> None:
+        for dissector in self._by_ethertype.get(row[k.E_ETHERTYPE], ()):
+            self._run(dissector, payload, self._context(row, "l2"), -1)
+
+    # ------------------------------------------------------------------ dissecting
+
+    def _maybe_done(self, fid: int, flow: _Flow) -> None:
+        if all(d.done for d in flow.directions):
+            self._flows.pop(fid, None)
+            self._off(fid)
+
+    def _flush(self, fid: int, flow: _Flow, d: _Direction) -> None:
+        if d.done:
+            return
+        d.done = True
+        head = bytes(d.head)
+        self._buffered -= len(d.head)
+        d.head = bytearray()
+        if head and d.ctx is not None and flow.dissector is not None:
+            self._run(flow.dissector, head, d.ctx, fid)
+
+    def _relieve(self) -> None:
+        """Dissect the largest waiting heads early until the buffers fit again."""
+        waiting = sorted(
+            (
+                (len(d.head), fid, flow, d)
+                for fid, flow in self._flows.items()
+                for d in flow.directions
+                if d.head and not d.done
+            ),
+            key=lambda item: item[0],
+            reverse=True,
+        )
+        for _size, fid, flow, d in waiting:
+            if self._buffered <= self.buffer_limit // 2:
+                break
+            self._flush(fid, flow, d)
+            self._maybe_done(fid, flow)
+
+    def _run(self, dissector: Dissector, payload: bytes, ctx: PacketContext, fid: int) -> None:
+        self._dissected += 1
+        try:
+            found = list(dissector.dissect(payload, ctx))
+        except DissectError as exc:
+            self._malformed += 1
+            self.observations.append(
+                MalformedPayload(ctx=ctx, dissector=dissector.name, reason=str(exc)[:200])
+            )
+            return
+        except Exception:
+            self._failures += 1
+            # the text only: a kept exception would pin the capture buffer through its frames
+            logger.error("dissector %s failed on flow %d:\n%s", dissector.name, fid, format_exc())
+            return
+        if found:
+            self.observations.extend(found)
+            if fid >= 0:
+                self.apps.setdefault(fid, dissector.name)
+
+    # ------------------------------------------------------------------ context
+
+    def _context(self, row: list[int], transport: Transport) -> PacketContext:
+        src_ip = dst_ip = None
+        if transport != "l2":
+            src_ip = self._ip(row[k.E_SRC_HI], row[k.E_SRC_LO])
+            dst_ip = self._ip(row[k.E_DST_HI], row[k.E_DST_LO])
+        return PacketContext(
+            ts_ns=row[k.E_TS],
+            transport=transport,
+            src_ip=src_ip,
+            dst_ip=dst_ip,
+            src_port=row[k.E_SPORT],
+            dst_port=row[k.E_DPORT],
+            src_mac=self._mac(row[k.E_SRC_MAC]),
+            dst_mac=self._mac(row[k.E_DST_MAC]),
+            vlan=row[k.E_VLAN],
+            ethertype=row[k.E_ETHERTYPE],
+            flow_id=row[k.E_FLOW_ID],
+            from_client=None,
+        )
+
+    def _ip(self, hi: int, lo: int) -> str:
+        key = (hi, lo)
+        text = self._ips.get(key)
+        if text is None:
+            h, low = hi % (1 << 64), lo % (1 << 64)  # the kernel stored uint64 bits as int64
+            if h == 0 and (low >> 32) == 0xFFFF:
+                text = socket.inet_ntoa((low & 0xFFFFFFFF).to_bytes(4, "big"))
+            else:
+                text = socket.inet_ntop(
+                    socket.AF_INET6, h.to_bytes(8, "big") + low.to_bytes(8, "big")
+                )
+            self._ips[key] = text
+        return text
+
+    def _mac(self, value: int) -> str | None:
+        if value not in self._macs:
+            self._macs[value] = (
+                None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
+            )
+        return self._macs[value]
+
+
+def observations_of(kind: type[Observation], found: Iterable[Observation]) -> list[Observation]:
+    """The observations of one kind, in the order seen."""
+    return [o for o in found if isinstance(o, kind)]

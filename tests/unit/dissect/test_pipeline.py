@@ -1,0 +1,183 @@
+"""The dissect pipeline on captures: routing, TCP head reassembly, budgets, containment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import dpkt
+import pytest
+
+from medsec.capture.reader import read_capture
+from medsec.dissect.pipeline import DissectPipeline
+from medsec.model.errors import DissectError
+from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
+
+from tests_support.capfile import Packet, ethernet, frame, pcap_bytes
+
+ACK, PSH, SYN = dpkt.tcp.TH_ACK, 8, dpkt.tcp.TH_SYN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Seen(Observation):
+    PROTOCOL: ClassVar[str] = "fake"
+    data: bytes
+
+
+class Fake:
+    """Claims port 7000 and payloads starting with ``HEL``; states what it was given."""
+
+    name: ClassVar[str] = "fake"
+    transports: ClassVar[frozenset[Transport]] = frozenset({"tcp", "udp"})
+    ports: ClassVar[frozenset[int]] = frozenset({7000})
+    ethertypes: ClassVar[frozenset[int]] = frozenset()
+    llc: ClassVar[bool] = False
+    stream_bytes: ClassVar[int] = 10
+    datagrams: ClassVar[int] = 2
+
+    def signature(self, head: bytes) -> bool:
+        return head.startswith(b"HEL") or head.startswith(b"220 ")
+
+    def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
+        if payload.startswith(b"BAD"):
+            raise DissectError("bad fake payload")
+        if payload.startswith(b"BUG"):
+            raise IndexError("a dissector bug")
+        yield Seen(ctx=ctx, data=payload)
+
+
+class FakeLldp(Fake):
+    name: ClassVar[str] = "fake-lldp"
+    transports: ClassVar[frozenset[Transport]] = frozenset({"l2"})
+    ethertypes: ClassVar[frozenset[int]] = frozenset({0x88CC})
+
+
+T0 = 1_767_600_000_000_000_000
+
+
+def run(tmp_path: Path, frames: list[bytes]) -> DissectPipeline:
+    path = tmp_path / "p.pcap"
+    path.write_bytes(pcap_bytes([Packet(T0 + i * 1000, f) for i, f in enumerate(frames)]))
+    pipeline = DissectPipeline([Fake(), FakeLldp()])
+    summary = read_capture(path, sink=pipeline)
+    assert summary.complete
+    pipeline.finish()
+    return pipeline
+
+
+def seg(seq: int, data: bytes, *, server: bool = False, port: int = 5555) -> bytes:
+    tcp = dpkt.tcp.TCP(
+        sport=port if server else 40000,
+        dport=40000 if server else port,
+        seq=seq,
+        flags=ACK | PSH,
+        data=data,
+    )
+    ip = dpkt.ip.IP(
+        src=bytes([10, 0, 0, 2 if server else 1]),
+        dst=bytes([10, 0, 0, 1 if server else 2]),
+        p=6,
+        data=tcp,
+    )
+    ip.len = 20 + len(bytes(tcp))
+    return ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x0800, bytes(ip))
+
+
+def seen(pipeline: DissectPipeline) -> list[bytes]:
+    return [o.data for o in pipeline.observations if isinstance(o, Seen)]
+
+
+def test_head_is_reassembled_in_order_despite_retransmission(tmp_path: Path) -> None:
+    frames = [
+        seg(1000, b"HELLO"),
+        seg(1000, b"HELLO"),  # retransmission: ignored
+        seg(1003, b"LOWO"),  # overlaps by two bytes: only "WO" is new
+        seg(1007, b"RLD and more"),
+    ]
+    pipeline = run(tmp_path, frames)
+    assert seen(pipeline) == [b"HELLOWORLD"]  # stream_bytes = 10
+    assert set(pipeline.apps.values()) == {"fake"}
+
+
+def test_gap_ends_the_head(tmp_path: Path) -> None:
+    pipeline = run(tmp_path, [seg(1, b"HELLO"), seg(100, b"LATER")])
+    assert seen(pipeline) == [b"HELLO"]
+
+
+def test_server_speaks_first_and_client_bytes_are_kept(tmp_path: Path) -> None:
+    """The client's first bytes arrive before any dissector claims the flow."""
+    frames = [seg(1, b"USER x\r\n"), seg(500, b"220 ready\r\n", server=True)]
+    pipeline = run(tmp_path, frames)
+    assert sorted(seen(pipeline)) == [b"220 ready\r", b"USER x\r\n"]
+
+
+def test_unclaimed_flow_is_switched_off_after_both_first_payloads(tmp_path: Path) -> None:
+    frames = [seg(1, b"nothing"), seg(1, b"of mine", server=True)]
+    frames += [seg(8 + 7 * i, b"still n", port=5555) for i in range(50)]
+    pipeline = run(tmp_path, frames)
+    assert not seen(pipeline) and not pipeline.apps
+    # both first payloads and the segments before the flag was read in the same call
+    assert pipeline.stats.payloads <= 52
+
+
+def test_bulk_flow_stops_being_handed_over(tmp_path: Path) -> None:
+    """Once both heads are dissected the kernel stops handing the flow's payloads over."""
+    frames = [seg(1, b"HELLO-WORLD"), seg(1, b"HELLO-BACK!", server=True)]
+    frames += [seg(12 + 1000 * i, b"x" * 1000) for i in range(5000)]
+    path = tmp_path / "bulk.pcap"
+    path.write_bytes(pcap_bytes([Packet(T0 + i, f) for i, f in enumerate(frames)]))
+    pipeline = DissectPipeline([Fake()])
+    read_capture(path, sink=pipeline)
+    pipeline.finish()
+    assert seen(pipeline) == [b"HELLO-WORL", b"HELLO-BACK"]
+    # kernel budget (64 KiB per direction) bounds what crosses before the flag is seen
+    assert pipeline.stats.payloads < 100
+
+
+def test_port_routing_and_datagram_budget(tmp_path: Path) -> None:
+    frames = [
+        frame("10.0.0.1", "10.0.0.2", 40000 + 0, 7000, proto="udp", payload=b"one"),
+        frame("10.0.0.1", "10.0.0.2", 40000 + 0, 7000, proto="udp", payload=b"two"),
+        frame("10.0.0.1", "10.0.0.2", 40000 + 0, 7000, proto="udp", payload=b"three"),
+    ]
+    pipeline = run(tmp_path, frames)
+    assert seen(pipeline) == [b"one", b"two"]
+
+
+def test_malformed_and_buggy_payloads_are_contained(tmp_path: Path) -> None:
+    frames = [
+        frame("10.0.0.1", "10.0.0.2", 40001, 7000, proto="udp", payload=b"BAD!"),
+        frame("10.0.0.1", "10.0.0.2", 40002, 7000, proto="udp", payload=b"BUG!"),
+        frame("10.0.0.1", "10.0.0.2", 40003, 7000, proto="udp", payload=b"fine"),
+    ]
+    pipeline = run(tmp_path, frames)
+    stats = pipeline.stats
+    assert (stats.malformed, stats.failures) == (1, 1)
+    malformed = [o for o in pipeline.observations if isinstance(o, MalformedPayload)]
+    assert malformed[0].reason == "bad fake payload" and malformed[0].dissector == "fake"
+    assert seen(pipeline) == [b"fine"]
+
+
+def test_link_layer_frames_by_ethertype(tmp_path: Path) -> None:
+    lldp = ethernet("00:11:22:33:44:55", "01:80:c2:00:00:0e", 0x88CC, b"\x02\x07\x04abcdef")
+    pipeline = run(tmp_path, [lldp])
+    (obs,) = [o for o in pipeline.observations if isinstance(o, Seen)]
+    assert obs.data == b"\x02\x07\x04abcdef"
+    assert (obs.ctx.transport, obs.ctx.src_mac, obs.ctx.ethertype) == (
+        "l2",
+        "00:11:22:33:44:55",
+        0x88CC,
+    )
+
+
+@pytest.mark.parametrize("limit", [16, 1 << 20])
+def test_buffer_limit_dissects_early_but_loses_nothing(tmp_path: Path, limit: int) -> None:
+    frames = [seg(1, b"HELLO", port=6000 + i) for i in range(20)]
+    path = tmp_path / "many.pcap"
+    path.write_bytes(pcap_bytes([Packet(T0 + i, f) for i, f in enumerate(frames)]))
+    pipeline = DissectPipeline([Fake()], buffer_limit=limit)
+    read_capture(path, sink=pipeline)
+    pipeline.finish()
+    assert seen(pipeline) == [b"HELLO"] * 20
