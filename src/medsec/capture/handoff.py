@@ -41,6 +41,10 @@ class PayloadSink(Protocol):
 
     def payloads(self, batch: PayloadBatch) -> None: ...
 
+    def app_of(self, flow_id: int) -> str | None:
+        """The application recognised in the flow's payloads, if any."""
+        ...
+
 
 class NoSink:
     """Wants nothing: every flow is off from the start (pure flow metering)."""
@@ -52,6 +56,9 @@ class NoSink:
 
     def payloads(self, batch: PayloadBatch) -> None:  # pragma: no cover - never called
         raise AssertionError("no payloads were asked for")
+
+    def app_of(self, flow_id: int) -> str | None:
+        return None
 
 
 def copy_out(buf: np.ndarray, emit: np.ndarray, n: int) -> PayloadBatch:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
@@ -91,8 +91,11 @@ def datetimes(ns: np.ndarray) -> list[datetime]:
     return [EPOCH + timedelta(microseconds=m) for m in micros]
 
 
-def flow_records(keys: np.ndarray, vals: np.ndarray) -> list[FlowRecord]:
-    """Oriented ``FlowRecord``s from the used rows of a flow table."""
+def flow_records(
+    keys: np.ndarray, vals: np.ndarray, app_of: Callable[[int], str | None] | None = None
+) -> list[FlowRecord]:
+    """Oriented ``FlowRecord``s from the used rows of a flow table; ``app_of`` names the
+    application recognised in a flow (by flow id)."""
     n = keys.shape[0]
     if n == 0:
         return []
@@ -143,6 +146,8 @@ def flow_records(keys: np.ndarray, vals: np.ndarray) -> list[FlowRecord]:
     vlans = vlan.tolist()
     inners = inner.tolist()
     bases = basis_code.tolist()
+    ids = vals[:, k.F_ID].tolist()
+    apps = [app_of(i) for i in ids] if app_of is not None else [None] * n
 
     records: list[FlowRecord] = []
     for i in range(n):
@@ -170,6 +175,7 @@ def flow_records(keys: np.ndarray, vals: np.ndarray) -> list[FlowRecord]:
                 tcp_flags_s2c=fl_s[i],
                 state=tcp_state(p, ev_c[i], ev_s[i], pk_s[i]),
                 initiator=basis_names[bases[i]],
+                app=apps[i],
             )
         )
     return records

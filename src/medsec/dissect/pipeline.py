@@ -120,6 +120,9 @@ class DissectPipeline:
         if self._buffered > self.buffer_limit:
             self._relieve()
 
+    def app_of(self, flow_id: int) -> str | None:
+        return self.apps.get(flow_id)
+
     def finish(self) -> DissectStats:
         """Dissect the stream heads still waiting for bytes; the capture has ended."""
         for fid, flow in list(self._flows.items()):

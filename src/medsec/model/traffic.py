@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from medsec.model.observations import Observation
+
 Transport = Literal["tcp", "udp", "icmp", "icmpv6", "other"]
 """Transport protocol of a flow; ``other`` for IP protocols without ports (GRE, ESP, ...)."""
 
@@ -58,6 +60,9 @@ class FlowRecord:
     tcp_flags_s2c: int
     state: TcpState
     initiator: InitiatorBasis
+    app: str | None = None
+    """Application protocol named by the dissector that recognised the flow's payload (not
+    by its port): ``dicom``, ``hl7``, ``tls``, ``http``, ...; None when none did."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,6 +120,8 @@ class CaptureSummary:
     last_seen: datetime | None
     flows: tuple[FlowRecord, ...]
     bindings: tuple[AddressBinding, ...]
+    observations: tuple[Observation, ...] = ()
+    """Facts the dissectors stated about this source's payloads, in capture order."""
     complete: bool = True
     """False when the source was damaged and only its readable part is here."""
     error: str | None = None
