@@ -1,0 +1,1 @@
+"""The identify stage: observations + fingerprint rules (data) -> device attributes."""

@@ -1,0 +1,193 @@
+"""The identify engine: observations + rules -> attributes per host, with confidence.
+
+**Confidence.** Each rule that fires for a host supports one value of an attribute with its
+weight ``w`` (1-99). Independent pieces of evidence combine like independent witnesses
+(noisy-OR): ``confidence = 100 * (1 - prod(1 - w_i / 100))`` over the *distinct rules*
+supporting that value - the same rule firing on a thousand packets counts once, so chatty
+devices do not become more certain than quiet ones. The attribute takes the value of highest
+confidence (ties: more supporting rules, then the value's text).
+
+**Conflicts.** When another value of the same attribute reaches at least ``CONFLICT_RATIO``
+of the winner's confidence, the attribute reports a conflict listing both, instead of
+silently flapping between them as evidence arrives.
+
+**Evidence.** Every value keeps the rules that support it and, per rule, the first
+observation that fired it (time, protocol, kind, addresses), so a person can see why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from medsec.identify.rules import Rule, index_by_observation
+from medsec.model.observations import Observation
+
+CONFLICT_RATIO = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    rule_id: str
+    weight: int
+    reference: str
+    ts_ns: int
+    protocol: str
+    observation: str
+    src_ip: str | None
+    dst_ip: str | None
+    flow_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    value: str
+    confidence: int
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeResult:
+    """One attribute of a host: the chosen value and any serious competitor."""
+
+    name: str
+    value: str
+    confidence: int
+    evidence: tuple[Evidence, ...]
+    conflicts: tuple[Candidate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What the rules say about one host (keyed by IP, with the MACs it was seen with)."""
+
+    host: str
+    macs: tuple[str, ...]
+    attributes: tuple[AttributeResult, ...]
+
+    def get(self, name: str) -> str | None:
+        for a in self.attributes:
+            if a.name == name:
+                return a.value
+        return None
+
+
+def combine(weights: Iterable[int]) -> int:
+    """Noisy-OR of rule weights, as a 0-100 integer."""
+    doubt = 1.0
+    for w in weights:
+        doubt *= 1 - w / 100
+    return round(100 * (1 - doubt))
+
+
+@dataclass
+class _Support:
+    evidence: dict[str, Evidence] = field(default_factory=dict)  # rule id -> first evidence
+
+
+class IdentifyEngine:
+    """Applies rules to observations; feed many batches, then ``identities()``."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self._index = index_by_observation(rules)
+        # host -> attribute -> value -> support
+        self._support: dict[str, dict[str, dict[str, _Support]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        self._macs: dict[str, set[str]] = defaultdict(set)
+
+    def feed(self, observations: Iterable[Observation]) -> None:
+        index = self._index
+        for obs in observations:
+            rules = index.get(type(obs).__name__)
+            if not rules:
+                continue
+            for rule in rules:
+                groups = _fires(rule, obs)
+                if groups is None:
+                    continue
+                ctx = obs.ctx
+                host = ctx.src_ip if rule.subject == "src" else ctx.dst_ip
+                mac = ctx.src_mac if rule.subject == "src" else None
+                if host is None:
+                    host = mac if rule.subject == "src" else None
+                if host is None:
+                    continue
+                if mac:
+                    self._macs[host].add(mac)
+                for attribute, value in rule.values(groups):
+                    support = self._support[host][attribute].setdefault(value, _Support())
+                    if rule.id not in support.evidence:
+                        support.evidence[rule.id] = Evidence(
+                            rule_id=rule.id,
+                            weight=rule.weight,
+                            reference=rule.reference,
+                            ts_ns=ctx.ts_ns,
+                            protocol=obs.PROTOCOL,
+                            observation=type(obs).__name__,
+                            src_ip=ctx.src_ip,
+                            dst_ip=ctx.dst_ip,
+                            flow_id=ctx.flow_id,
+                        )
+
+    def identities(self) -> list[Identity]:
+        out = []
+        for host in sorted(self._support):
+            attributes = []
+            for name in sorted(self._support[host]):
+                candidates = sorted(
+                    (
+                        Candidate(
+                            value=value,
+                            confidence=combine(e.weight for e in s.evidence.values()),
+                            evidence=tuple(s.evidence.values()),
+                        )
+                        for value, s in self._support[host][name].items()
+                    ),
+                    key=lambda c: (-c.confidence, -len(c.evidence), c.value),
+                )
+                best = candidates[0]
+                rivals = tuple(
+                    c for c in candidates[1:] if c.confidence >= CONFLICT_RATIO * best.confidence
+                )
+                attributes.append(
+                    AttributeResult(
+                        name=name,
+                        value=best.value,
+                        confidence=best.confidence,
+                        evidence=best.evidence,
+                        conflicts=rivals,
+                    )
+                )
+            out.append(
+                Identity(
+                    host=host, macs=tuple(sorted(self._macs[host])), attributes=tuple(attributes)
+                )
+            )
+        return out
+
+
+def _fires(rule: Rule, obs: Observation) -> dict[str, str] | None:
+    """Regex groups when every condition of the rule holds for the observation."""
+    groups: dict[str, str] = {}
+    for condition in rule.conditions:
+        if condition.field not in _field_names(type(obs)):
+            return None
+        found = condition.match(getattr(obs, condition.field))
+        if found is None:
+            return None
+        groups.update(found)
+    return groups
+
+
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _field_names(kind: type) -> frozenset[str]:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = frozenset(f.name for f in dataclasses.fields(kind))
+        _FIELDS[kind] = names
+    return names

@@ -1,0 +1,139 @@
+"""The identify engine and rule loading, on hand-made observations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+import yaml
+
+from medsec.identify.engine import IdentifyEngine, combine
+from medsec.identify.rules import load_rules, parse_rules, shipped_rule_files
+from medsec.model.errors import RuleError
+from medsec.model.observations import Observation
+
+from tests_support.dissect_harness import ctx
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Banner(Observation):
+    PROTOCOL: ClassVar[str] = "test"
+    software: str
+    tags: tuple[str, ...] = ()
+
+
+def rules(*raw: dict[str, object]) -> list:  # type: ignore[type-arg]
+    return parse_rules({"rules": list(raw)}, "test.yaml")
+
+
+def rule(rule_id: str, field: str, op: str, value: object, weight: int, **yields: str) -> dict:  # type: ignore[type-arg]
+    return {
+        "id": rule_id,
+        "when": [{"observation": "Banner", "field": field, "op": op, "value": value}],
+        "weight": weight,
+        "yields": yields,
+        "provenance": {"reference": "a public fact"},
+    }
+
+
+def test_noisy_or() -> None:
+    assert combine([60]) == 60
+    assert combine([60, 50]) == 80
+    assert combine([]) == 0
+
+
+def test_distinct_rules_combine_repeats_do_not() -> None:
+    engine = IdentifyEngine(
+        rules(
+            rule("r.one", "software", "prefix", "Acme", 60, vendor="Acme"),
+            rule(
+                "r.two", "tags", "equals", "acme-pump", 50, vendor="Acme", category="infusion_pump"
+            ),
+        )
+    )
+    seen = Banner(ctx=ctx(src_ip="10.1.0.5"), software="AcmeOS 2.1", tags=("x", "acme-pump"))
+    engine.feed([seen] * 50)
+    (identity,) = engine.identities()
+    assert identity.host == "10.1.0.5"
+    vendor = next(a for a in identity.attributes if a.name == "vendor")
+    assert (vendor.value, vendor.confidence) == ("Acme", 80)
+    assert sorted(e.rule_id for e in vendor.evidence) == ["r.one", "r.two"]
+    assert identity.get("category") == "infusion_pump"
+
+
+def test_regex_groups_fill_values_and_dst_subject() -> None:
+    raw = rule(
+        "r.ver", "software", "regex", r"^AcmeOS (?P<v>[\d.]+)$", 70, os="AcmeOS", os_version="{v}"
+    )
+    server = dict(raw, id="r.server", subject="dst", yields={"category": "server"})
+    engine = IdentifyEngine(rules(raw, server))
+    engine.feed([Banner(ctx=ctx(src_ip="10.0.0.1", dst_ip="10.0.0.9"), software="AcmeOS 4.2.1")])
+    by_host = {i.host: i for i in engine.identities()}
+    assert by_host["10.0.0.1"].get("os_version") == "4.2.1"
+    assert by_host["10.0.0.9"].get("category") == "server"
+
+
+def test_conflicts_are_reported_not_hidden() -> None:
+    engine = IdentifyEngine(
+        rules(
+            rule("r.a", "software", "contains", "Pump", 60, category="infusion_pump"),
+            rule("r.b", "software", "contains", "Monitor", 55, category="patient_monitor"),
+        )
+    )
+    engine.feed([Banner(ctx=ctx(), software="Pump Monitor")])
+    (identity,) = engine.identities()
+    (category,) = identity.attributes
+    assert category.value == "infusion_pump"
+    assert [c.value for c in category.conflicts] == ["patient_monitor"]
+
+
+def test_unknown_fields_and_kinds_do_not_fire() -> None:
+    engine = IdentifyEngine(rules(rule("r.x", "nonexistent", "exists", None, 50, vendor="X")))
+    engine.feed([Banner(ctx=ctx(), software="a")])
+    assert engine.identities() == []
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ({"rules": [{"id": "x"}]}, "required"),
+        ({"rules": [dict(rule("r", "software", "regex", "(", 50, vendor="V"))]}, "bad regex"),
+        ({"rules": [dict(rule("r", "software", "equals", "a", 150, vendor="V"))]}, "maximum"),
+        ({"rules": [dict(rule("r", "software", "equals", "a", 50, colour="red"))]}, "colour"),
+    ],
+)
+def test_invalid_rules_are_refused_with_a_clear_message(broken: object, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        parse_rules(broken, "broken.yaml")
+
+
+def test_shipped_rules_are_valid_and_ids_unique() -> None:
+    loaded = load_rules()
+    assert loaded, "no shipped rules"
+    assert len({r.id for r in loaded}) == len(loaded)
+    assert all(r.reference for r in loaded)
+    assert shipped_rule_files()
+
+
+def test_site_rules_add_and_override(tmp_path: Path) -> None:
+    shipped = {r.id: r for r in load_rules()}
+    some_id = next(iter(shipped))
+    site = tmp_path / "site"
+    site.mkdir()
+    override = rule(some_id, "software", "equals", "x", 11, vendor="Site")
+    extra = rule("site.extra", "software", "equals", "y", 12, vendor="Extra")
+    override["when"][0]["observation"] = "Banner"  # type: ignore[index]
+    (site / "local.yaml").write_text(yaml.safe_dump({"rules": [override, extra]}))
+    merged = {r.id: r for r in load_rules([site])}
+    assert merged[some_id].weight == 11 and merged["site.extra"].weight == 12
+    assert len(merged) == len(shipped) + 1
+
+
+def test_duplicate_ids_in_one_directory_are_refused(tmp_path: Path) -> None:
+    doc = {"rules": [rule("dup", "software", "equals", "x", 10, vendor="A")]}
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(doc))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(RuleError, match="dup"):
+        load_rules([tmp_path])
