@@ -137,3 +137,25 @@ def test_duplicate_ids_in_one_directory_are_refused(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(yaml.safe_dump(doc))
     with pytest.raises(RuleError, match="dup"):
         load_rules([tmp_path])
+
+
+def test_taxonomy_lists_the_required_categories_and_rules_use_only_them() -> None:
+    from medsec.identify.taxonomy import categories
+
+    known = categories()
+    required = {
+        "patient_monitor", "patient_monitoring_gateway", "infusion_pump", "ventilator",
+        "anesthesia_machine", "imaging_modality", "ecg", "lab_analyzer", "poc_device",
+        "dialysis", "telemetry", "nurse_call", "medication_dispensing", "dicom_workstation",
+        "pacs", "ris", "emr", "lis", "hl7_interface_engine", "it_workstation", "server",
+        "web_server", "dhcp_server", "dns_server", "printer", "network_infrastructure",
+        "network_management", "ip_camera", "voip_phone", "building_automation",
+        "mobile_device", "iot_device", "unknown",
+    }  # fmt: skip
+    assert required <= set(known)
+    assert known["infusion_pump"].medical and known["infusion_pump"].fda_class == 2
+    assert not known["printer"].medical and known["printer"].fda_class is None
+    for r in load_rules():
+        for attribute, value in r.yields:
+            if attribute == "category":
+                assert value in known, (r.id, value)
