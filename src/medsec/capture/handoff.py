@@ -41,6 +41,10 @@ class PayloadSink(Protocol):
 
     def payloads(self, batch: PayloadBatch) -> None: ...
 
+    def finish(self) -> object:
+        """The capture source has ended: settle what is pending (called before ``app_of``)."""
+        ...
+
     def app_of(self, flow_id: int) -> str | None:
         """The application recognised in the flow's payloads, if any."""
         ...
@@ -56,6 +60,9 @@ class NoSink:
 
     def payloads(self, batch: PayloadBatch) -> None:  # pragma: no cover - never called
         raise AssertionError("no payloads were asked for")
+
+    def finish(self) -> None:
+        return None
 
     def app_of(self, flow_id: int) -> str | None:
         return None

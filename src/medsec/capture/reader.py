@@ -209,6 +209,7 @@ class CaptureWalker:
     def summary(
         self, *, source: str, fingerprint: str, label: str, path: Path | None = None
     ) -> CaptureSummary:
+        self.sink.finish()
         fkeys, fvals = self.tables.used_flows()
         bkeys, bvals = self.tables.used_bindings()
         s = self.tables.stats

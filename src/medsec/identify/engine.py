@@ -26,6 +26,8 @@ from medsec.identify.rules import Rule, index_by_observation
 from medsec.model.observations import Observation
 
 CONFLICT_RATIO = 0.8
+MULTI_VALUED = frozenset({"software"})
+"""Attributes whose values coexist (a host runs several products) instead of competing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,10 @@ class Identity:
             if a.name == name:
                 return a.value
         return None
+
+    def all(self, name: str) -> list[str]:
+        """Every value of a multi-valued attribute (``software``)."""
+        return [a.value for a in self.attributes if a.name == name]
 
 
 def combine(weights: Iterable[int]) -> int:
@@ -135,7 +141,7 @@ class IdentifyEngine:
     def identities(self) -> list[Identity]:
         out = []
         for host in sorted(self._support):
-            attributes = []
+            attributes: list[AttributeResult] = []
             for name in sorted(self._support[host]):
                 candidates = sorted(
                     (
@@ -148,6 +154,14 @@ class IdentifyEngine:
                     ),
                     key=lambda c: (-c.confidence, -len(c.evidence), c.value),
                 )
+                if name in MULTI_VALUED:
+                    attributes.extend(
+                        AttributeResult(
+                            name=name, value=c.value, confidence=c.confidence, evidence=c.evidence
+                        )
+                        for c in sorted(candidates, key=lambda c: c.value)
+                    )
+                    continue
                 best = candidates[0]
                 rivals = tuple(
                     c for c in candidates[1:] if c.confidence >= CONFLICT_RATIO * best.confidence

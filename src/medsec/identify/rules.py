@@ -48,6 +48,7 @@ class Condition:
     value: Any = None
     ignore_case: bool = False
     pattern: re.Pattern[str] | None = None
+    all_items: bool = False
 
     def match(self, actual: object) -> dict[str, str] | None:
         """Regex groups (empty for other ops) when ``actual`` satisfies the condition."""
@@ -56,11 +57,12 @@ class Condition:
         if actual is None:
             return None
         if isinstance(actual, tuple | list):
-            for item in actual:
-                found = self.match(item)
-                if found is not None:
-                    return found
-            return None
+            results = [self.match(item) for item in actual]
+            if self.all_items:
+                if not results or any(r is None for r in results):
+                    return None
+                return results[0]
+            return next((r for r in results if r is not None), None)
         text = str(actual)
         want = self.value
         if self.ignore_case and isinstance(want, str):
@@ -97,7 +99,11 @@ class Rule:
         return self.conditions[0].observation
 
     def values(self, groups: Mapping[str, str]) -> list[tuple[str, str]]:
-        """The attribute values, templates filled from regex groups; unfillable ones dropped."""
+        """The attribute values, templates filled from regex groups; unfillable ones dropped.
+
+        ``software`` and ``software_version`` become one ``software`` value ``name/version``
+        (or ``name``): a host runs several products, each with its own version.
+        """
         out = []
         for attribute, template in self.yields:
             missing = False
@@ -112,6 +118,12 @@ class Rule:
             value = _TEMPLATE.sub(fill, template).strip()
             if not missing and value:
                 out.append((attribute, value))
+        found = dict(out)
+        if "software_version" in found:
+            out.remove(("software_version", found["software_version"]))
+            if "software" in found:
+                out.remove(("software", found["software"]))
+                out.append(("software", f"{found['software']}/{found['software_version']}"))
         return out
 
 
@@ -153,6 +165,7 @@ def parse_rules(document: object, source: str) -> list[Rule]:
                     value=c.get("value"),
                     ignore_case=bool(c.get("ignore_case", False)),
                     pattern=pattern,
+                    all_items=bool(c.get("all_items", False)),
                 )
             )
         rules.append(

@@ -6,13 +6,15 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from medsec.capture import kernel
 from medsec.capture.formats import fingerprint
 from medsec.capture.reader import CaptureWalker, read_capture
+from medsec.dissect import default_dissectors
+from medsec.dissect.pipeline import DissectPipeline
 from medsec.inventory import IngestResult, Store
 from medsec.model.config import Settings
 from medsec.model.errors import CaptureCorrupt, CaptureError, MedsecError
@@ -66,7 +68,9 @@ def discover_file(
         return DiscoverOutcome(
             source=str(path), skipped=True, stats=None, flows=0, hosts=0, seconds=0.0
         )
-    summary = read_capture(path, progress=progress)
+    pipeline = DissectPipeline(default_dissectors())
+    summary = read_capture(path, progress=progress, sink=pipeline)
+    summary = replace(summary, observations=tuple(pipeline.observations))
     result = store.ingest(summary, settings.site)
     return _outcome(summary, result, time.perf_counter() - started)
 
@@ -115,7 +119,8 @@ def discover_chunks(
 ) -> DiscoverOutcome:
     """Account live chunks of classic-pcap records (nanosecond timestamps) and store them."""
     started = time.perf_counter()
-    walker = CaptureWalker(kernel.FORMAT_PCAP)
+    pipeline = DissectPipeline(default_dissectors())
+    walker = CaptureWalker(kernel.FORMAT_PCAP, pipeline)
     walker.interfaces.set_pcap(linktype, nanosecond=True)
     walker.walk_chunks(chunks, progress=progress)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -124,6 +129,7 @@ def discover_chunks(
         fingerprint=f"live:{source}:{stamp}:{secrets.token_hex(4)}",
         label="live",
     )
+    summary = replace(summary, observations=tuple(pipeline.observations))
     result = store.ingest(summary, settings.site)
     return _outcome(summary, result, time.perf_counter() - started)
 

@@ -63,7 +63,6 @@ def run(tmp_path: Path, frames: list[bytes]) -> DissectPipeline:
     pipeline = DissectPipeline([Fake(), FakeLldp()])
     summary = read_capture(path, sink=pipeline)
     assert summary.complete
-    pipeline.finish()
     return pipeline
 
 
@@ -130,7 +129,6 @@ def test_bulk_flow_stops_being_handed_over(tmp_path: Path) -> None:
     path.write_bytes(pcap_bytes([Packet(T0 + i, f) for i, f in enumerate(frames)]))
     pipeline = DissectPipeline([Fake()])
     read_capture(path, sink=pipeline)
-    pipeline.finish()
     assert seen(pipeline) == [b"HELLO-WORL", b"HELLO-BACK"]
     # kernel budget (64 KiB per direction) bounds what crosses before the flag is seen
     assert pipeline.stats.payloads < 100
@@ -179,5 +177,4 @@ def test_buffer_limit_dissects_early_but_loses_nothing(tmp_path: Path, limit: in
     path.write_bytes(pcap_bytes([Packet(T0 + i, f) for i, f in enumerate(frames)]))
     pipeline = DissectPipeline([Fake()], buffer_limit=limit)
     read_capture(path, sink=pipeline)
-    pipeline.finish()
     assert seen(pipeline) == [b"HELLO"] * 20

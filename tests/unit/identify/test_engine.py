@@ -159,3 +159,25 @@ def test_taxonomy_lists_the_required_categories_and_rules_use_only_them() -> Non
         for attribute, value in r.yields:
             if attribute == "category":
                 assert value in known, (r.id, value)
+
+
+def test_software_is_multi_valued_with_its_version() -> None:
+    raw = rule("r.acme", "software", "regex", r"^Acme (?P<v>\S+)$", 70)
+    raw["yields"] = {"software": "Acme", "software_version": "{v}"}
+    other = rule("r.zeta", "tags", "regex", r"^zeta-(?P<v>\S+)$", 60)
+    other["yields"] = {"software": "Zeta", "software_version": "{v}"}
+    engine = IdentifyEngine(rules(raw, other))
+    engine.feed([Banner(ctx=ctx(), software="Acme 1.2", tags=("zeta-9",))])
+    (identity,) = engine.identities()
+    assert identity.all("software") == ["Acme/1.2", "Zeta/9"]
+    assert all(not a.conflicts for a in identity.attributes)
+
+
+def test_all_items_requires_every_list_item_to_match() -> None:
+    raw = rule("r.only", "tags", "regex", r"^(?P<m>CT|MR)$", 40, modality="{m}")
+    raw["when"][0]["all_items"] = True  # type: ignore[index]
+    engine = IdentifyEngine(rules(raw))
+    engine.feed([Banner(ctx=ctx(src_ip="10.0.0.1"), software="", tags=("CT", "MR", "US"))])
+    engine.feed([Banner(ctx=ctx(src_ip="10.0.0.2"), software="", tags=("CT",))])
+    engine.feed([Banner(ctx=ctx(src_ip="10.0.0.3"), software="", tags=())])
+    assert {i.host: i.get("modality") for i in engine.identities()} == {"10.0.0.2": "CT"}
