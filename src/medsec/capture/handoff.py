@@ -38,6 +38,8 @@ class PayloadSink(Protocol):
     """The flag of flows whose id is past the end of ``inspect`` (new flows)."""
     l2_types: np.ndarray
     """int64 EtherTypes of link-layer frames wanted (0 = 802.3 LLC frames)."""
+    claimed_ports: np.ndarray
+    """uint8 [2, 65536]: ports (row 0 TCP, row 1 UDP) whose flows are wanted in full."""
 
     def payloads(self, batch: PayloadBatch) -> None: ...
 
@@ -57,6 +59,7 @@ class NoSink:
         self.inspect = np.zeros(0, dtype=np.uint8)
         self.inspect_new = k.INSPECT_OFF
         self.l2_types = np.zeros(0, dtype=np.int64)
+        self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
 
     def payloads(self, batch: PayloadBatch) -> None:  # pragma: no cover - never called
         raise AssertionError("no payloads were asked for")

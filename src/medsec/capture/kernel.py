@@ -120,6 +120,9 @@ MAX_EMIT_TCP_BYTES = 65536
 """Per flow direction: TCP payload bytes handed off at most (a dissector stops it sooner)."""
 MAX_EMIT_DATAGRAMS = 8
 """Per flow direction: UDP payloads handed off at most."""
+UNDECIDED_TCP_BYTES = 4096
+"""Per direction of a flow no dissector has claimed yet: TCP bytes handed off (a UDP flow
+hands off its first datagram)."""
 
 # ``counts`` slots
 C_FLOWS = 0
@@ -130,7 +133,12 @@ N_COUNTS = 4
 
 # ``inspect`` flags, indexed by flow id
 INSPECT_ON = 0
+"""Undecided: only the first payload of each direction is handed over (for a signature),
+unless a port of the flow is claimed in ``claimed_ports``."""
 INSPECT_OFF = 1
+"""Nothing more is wanted from this flow."""
+INSPECT_CLAIMED = 2
+"""A dissector took the flow: payloads are handed over up to the per-direction budget."""
 
 # event bits per direction
 EV_PURE_SYN = 1
@@ -409,6 +417,7 @@ def _packet(
     inspect: np.ndarray,
     inspect_new: int,
     l2_types: np.ndarray,
+    claimed_ports: np.ndarray,
 ) -> None:
     """Decode one packet of ``caplen`` bytes at ``buf[p]``, account it, and hand its payload
     to the dissect stage when the flow still wants inspecting (see ``emit``)."""
@@ -680,16 +689,25 @@ def _packet(
         return
     fid = fvals[slot, F_ID]
     flag = inspect[fid] if fid < inspect.shape[0] else inspect_new
-    if flag != INSPECT_ON:
+    if flag == INSPECT_OFF:
         return
     column = F_EMITTED_AB if direction == 0 else F_EMITTED_BA
     stop = min(l4_end, end)
+    if stop <= payload:
+        return
+    row = 0 if proto == 6 else 1
+    claimed = (
+        flag == INSPECT_CLAIMED or claimed_ports[row, sport] != 0 or claimed_ports[row, dport] != 0
+    )
+    emitted = fvals[slot, column]
+    if not claimed and emitted >= (UNDECIDED_TCP_BYTES if proto == 6 else 1):
+        return  # undecided: a direction's first bytes are enough for a signature
     if proto == 6:
-        if fvals[slot, column] >= MAX_EMIT_TCP_BYTES or stop <= payload:
+        if emitted >= MAX_EMIT_TCP_BYTES:
             return
         fvals[slot, column] += stop - payload
     else:
-        if fvals[slot, column] >= MAX_EMIT_DATAGRAMS or stop <= payload:
+        if emitted >= MAX_EMIT_DATAGRAMS:
             return
         fvals[slot, column] += 1
     _emit_row(
@@ -793,6 +811,7 @@ def walk(
     inspect: np.ndarray,
     inspect_new: int,
     l2_types: np.ndarray,
+    claimed_ports: np.ndarray,
 ) -> tuple[int, int]:
     """Walk whole records in ``buf[pos:end]``; returns ``(status, pos)``.
 
@@ -800,7 +819,9 @@ def walk(
     rows of ``emit`` filled (``C_*``); the call stops with ``STATUS_TABLE_FULL`` before a
     packet when a table passes the load limit, and with ``STATUS_EMIT_FULL`` when ``emit``
     is full. Payloads of flows whose ``inspect[flow id]`` is ``INSPECT_ON`` (flows beyond the
-    array's end take ``inspect_new``), within the per-direction budgets, and link-layer frames whose
+    array's end take ``inspect_new``) - every payload within the per-direction budgets when
+    the flow is claimed (``INSPECT_CLAIMED``, or a port set in ``claimed_ports[0 tcp / 1 udp,
+    port]``), the first bytes of each direction otherwise - and link-layer frames whose
     EtherType is in ``l2_types`` (0 for 802.3 LLC), are recorded in ``emit``.
 
     Interface tables (one entry per pcapng interface, one for pcap)
@@ -917,6 +938,7 @@ def walk(
             inspect,
             inspect_new,
             l2_types,
+            claimed_ports,
         )
 
 

@@ -82,6 +82,7 @@ class CaptureWalker:
                 self.sink.inspect,
                 self.sink.inspect_new,
                 self.sink.l2_types,
+                self.sink.claimed_ports,
             )
             emitted = int(t.counts[k.C_EMITTED])
             if emitted:
@@ -165,20 +166,24 @@ class CaptureWalker:
         """
         base = start_offset
         window = MAP_WINDOW
+        # compile the read-only specialisation on a bytes object first: numba's compiler
+        # keeps the arguments of the call that triggered it alive, which would pin a map
+        self._walk(np.frombuffer(b"", dtype=np.uint8), memoryview(b""), 0, 0, 0)
         while base < size and self.damage is None:
             map_at = base - base % mmap.ALLOCATIONGRANULARITY
             length = min(window, size - map_at)
             mapped = mmap.mmap(fd, length, offset=map_at, access=mmap.ACCESS_READ)
+            if hasattr(mmap, "MADV_SEQUENTIAL"):
+                mapped.madvise(mmap.MADV_SEQUENTIAL)
+            view = memoryview(mapped)
+            arr = np.frombuffer(view, dtype=np.uint8)
+            pos = self._walk(arr, view, base - map_at, length, map_at)
+            del arr
+            view.release()
             try:
-                if hasattr(mmap, "MADV_SEQUENTIAL"):
-                    mapped.madvise(mmap.MADV_SEQUENTIAL)
-                view = memoryview(mapped)
-                arr = np.frombuffer(view, dtype=np.uint8)
-                pos = self._walk(arr, view, base - map_at, length, map_at)
-                del arr
-                view.release()
-            finally:
                 mapped.close()
+            except BufferError:  # still referenced somewhere: unmapped when collected
+                logger.debug("capture window at %d still referenced", map_at)
             if progress is not None:
                 progress(int(self.tables.stats[k.S_PACKETS]), map_at + pos)
             if self.damage is not None:

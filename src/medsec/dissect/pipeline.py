@@ -31,7 +31,7 @@ from medsec.model.observations import MalformedPayload, Observation, PacketConte
 logger = logging.getLogger(__name__)
 
 BUFFER_LIMIT = 64 << 20
-UNDECIDED_BYTES = 4096
+UNDECIDED_BYTES = k.UNDECIDED_TCP_BYTES
 """Bytes kept of a direction while no dissector has claimed its flow yet."""
 _TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp"}
 _HALF = 1 << 31
@@ -89,6 +89,9 @@ class DissectPipeline:
                     if d.llc:
                         self._by_ethertype.setdefault(0, []).append(d)
         self.l2_types = np.array(sorted(self._by_ethertype), dtype=np.int64)
+        self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
+        for claimed_transport, port in self._by_port:
+            self.claimed_ports[0 if claimed_transport == "tcp" else 1, port] = 1
         self.buffer_limit = buffer_limit
         self._buffered = 0
         self._flows: dict[int, _Flow] = {}
@@ -144,11 +147,14 @@ class DissectPipeline:
     # ------------------------------------------------------------------ routing
 
     def _off(self, fid: int) -> None:
+        self._flag(fid, k.INSPECT_OFF)
+
+    def _flag(self, fid: int, flag: int) -> None:
         if fid >= self.inspect.shape[0]:
             grown = np.zeros(max(fid + 1, self.inspect.shape[0] * 2), dtype=np.uint8)
             grown[: self.inspect.shape[0]] = self.inspect
             self.inspect = grown
-        self.inspect[fid] = k.INSPECT_OFF
+        self.inspect[fid] = flag
 
     def _choose(self, transport: str, payload: bytes, row: list[int]) -> Dissector | None:
         by_port = self._by_port
@@ -172,9 +178,13 @@ class DissectPipeline:
             flow = _Flow(self._choose(transport, payload, row))
             flow.directions[direction].tried = True
             self._flows[fid] = flow
+            if flow.dissector is not None:
+                self._flag(fid, k.INSPECT_CLAIMED)
         elif flow.dissector is None and not flow.directions[direction].tried:
             flow.dissector = self._choose(transport, payload, row)
             flow.directions[direction].tried = True
+            if flow.dissector is not None:
+                self._flag(fid, k.INSPECT_CLAIMED)
         if flow.dissector is None and all(d.tried for d in flow.directions):
             self._buffered -= sum(len(d.head) for d in flow.directions)
             del self._flows[fid]
