@@ -122,6 +122,20 @@ def main() -> None:
         )
         runs.append(
             run(
+                "medsec discover --flows-only",
+                [
+                    medsec,
+                    "--db",
+                    str(db) + "-flows",
+                    "discover",
+                    str(capture),
+                    "--json",
+                    "--flows-only",
+                ],
+            )
+        )
+        runs.append(
+            run(
                 "medsec capture engine only",
                 [
                     sys.executable,

@@ -128,6 +128,10 @@ def discover(
     duration: Annotated[
         float | None, typer.Option("--duration", help="Seconds of live capture.")
     ] = None,
+    flows_only: Annotated[
+        bool,
+        typer.Option("--flows-only", help="Meter flows and hosts only; inspect no payload."),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -137,7 +141,7 @@ def discover(
         raise typer.BadParameter("give capture files or --interface, not both nor neither")
     store = state.store()
     with store:
-        outcomes = _run_discover(store, captures or [], interface, duration)
+        outcomes = _run_discover(store, captures or [], interface, duration, not flows_only)
         totals = store.totals()
     if as_json:
         _print_json(
@@ -164,7 +168,11 @@ def discover(
 
 
 def _run_discover(
-    store: inv.Store, captures: list[Path], interface: str | None, duration: float | None
+    store: inv.Store,
+    captures: list[Path],
+    interface: str | None,
+    duration: float | None,
+    dissect: bool = True,
 ) -> list[discover_service.DiscoverOutcome]:
     from medsec.service import discover as discover_service
 
@@ -185,7 +193,9 @@ def _run_discover(
                 size = None
             return CaptureTask(progress, path.name, size)
 
-        return discover_service.discover_files(captures, store, settings, progress_for=progress_for)
+        return discover_service.discover_files(
+            captures, store, settings, progress_for=progress_for, dissect=dissect
+        )
 
 
 def _outcome_row(o: discover_service.DiscoverOutcome) -> dict[str, Any]:

@@ -55,8 +55,11 @@ def discover_file(
     settings: Settings,
     *,
     progress: Progress | None = None,
+    dissect: bool = True,
 ) -> DiscoverOutcome:
     """Read one capture file and store what it shows; idempotent per file content.
+
+    With ``dissect`` False only flows, hosts and bindings are kept (no payload inspection).
 
     A damaged file stores its readable part and reports the damage in ``error``. Errors that
     leave nothing to read (missing file, not a capture) propagate as ``CaptureError``.
@@ -68,9 +71,12 @@ def discover_file(
         return DiscoverOutcome(
             source=str(path), skipped=True, stats=None, flows=0, hosts=0, seconds=0.0
         )
-    pipeline = DissectPipeline(default_dissectors())
-    summary = read_capture(path, progress=progress, sink=pipeline)
-    summary = replace(summary, observations=tuple(pipeline.observations))
+    if dissect:
+        pipeline = DissectPipeline(default_dissectors())
+        summary = read_capture(path, progress=progress, sink=pipeline)
+        summary = replace(summary, observations=tuple(pipeline.observations))
+    else:
+        summary = read_capture(path, progress=progress)
     result = store.ingest(summary, settings.site)
     return _outcome(summary, result, time.perf_counter() - started)
 
@@ -81,6 +87,7 @@ def discover_files(
     settings: Settings,
     *,
     progress_for: Callable[[Path], Progress | None] | None = None,
+    dissect: bool = True,
 ) -> list[DiscoverOutcome]:
     """``discover_file`` for each path; a path that cannot be read at all is reported, and
     the others still run."""
@@ -89,7 +96,11 @@ def discover_files(
         try:
             outcomes.append(
                 discover_file(
-                    path, store, settings, progress=progress_for(path) if progress_for else None
+                    path,
+                    store,
+                    settings,
+                    progress=progress_for(path) if progress_for else None,
+                    dissect=dissect,
                 )
             )
         except CaptureError as exc:
