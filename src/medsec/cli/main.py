@@ -128,9 +128,13 @@ def discover(
     duration: Annotated[
         float | None, typer.Option("--duration", help="Seconds of live capture.")
     ] = None,
-    flows_only: Annotated[
+    inspect: Annotated[
         bool,
-        typer.Option("--flows-only", help="Meter flows and hosts only; inspect no payload."),
+        typer.Option(
+            "--inspect",
+            help="Also inspect payloads (DICOM, HL7, POCT1-A...) to name each flow's "
+            "application. Experimental: slower.",
+        ),
     ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
@@ -141,7 +145,7 @@ def discover(
         raise typer.BadParameter("give capture files or --interface, not both nor neither")
     store = state.store()
     with store:
-        outcomes = _run_discover(store, captures or [], interface, duration, not flows_only)
+        outcomes = _run_discover(store, captures or [], interface, duration, inspect)
         totals = store.totals()
     if as_json:
         _print_json(
@@ -172,7 +176,7 @@ def _run_discover(
     captures: list[Path],
     interface: str | None,
     duration: float | None,
-    dissect: bool = True,
+    dissect: bool = False,
 ) -> list[discover_service.DiscoverOutcome]:
     from medsec.service import discover as discover_service
 
@@ -182,7 +186,7 @@ def _run_discover(
             task = CaptureTask(progress, f"live {interface}", None)
             return [
                 discover_service.discover_interface(
-                    interface, duration, store, settings, progress=task
+                    interface, duration, store, settings, progress=task, dissect=dissect
                 )
             ]
 

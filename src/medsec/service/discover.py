@@ -55,11 +55,13 @@ def discover_file(
     settings: Settings,
     *,
     progress: Progress | None = None,
-    dissect: bool = True,
+    dissect: bool = False,
 ) -> DiscoverOutcome:
     """Read one capture file and store what it shows; idempotent per file content.
 
-    With ``dissect`` False only flows, hosts and bindings are kept (no payload inspection).
+    With ``dissect`` the payloads of flows are inspected too (dissectors, application labels,
+    observations); without it only flows, hosts and bindings are kept. Inspection is off by
+    default until its cost is within budget (see benchmarks/).
 
     A damaged file stores its readable part and reports the damage in ``error``. Errors that
     leave nothing to read (missing file, not a capture) propagate as ``CaptureError``.
@@ -87,7 +89,7 @@ def discover_files(
     settings: Settings,
     *,
     progress_for: Callable[[Path], Progress | None] | None = None,
-    dissect: bool = True,
+    dissect: bool = False,
 ) -> list[DiscoverOutcome]:
     """``discover_file`` for each path; a path that cannot be read at all is reported, and
     the others still run."""
@@ -127,11 +129,12 @@ def discover_chunks(
     settings: Settings,
     *,
     progress: Progress | None = None,
+    dissect: bool = False,
 ) -> DiscoverOutcome:
     """Account live chunks of classic-pcap records (nanosecond timestamps) and store them."""
     started = time.perf_counter()
-    pipeline = DissectPipeline(default_dissectors())
-    walker = CaptureWalker(kernel.FORMAT_PCAP, pipeline)
+    pipeline = DissectPipeline(default_dissectors() if dissect else [])
+    walker = CaptureWalker(kernel.FORMAT_PCAP, pipeline if dissect else None)
     walker.interfaces.set_pcap(linktype, nanosecond=True)
     walker.walk_chunks(chunks, progress=progress)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -166,6 +169,7 @@ def discover_interface(
     settings: Settings,
     *,
     progress: Progress | None = None,
+    dissect: bool = False,
 ) -> DiscoverOutcome:
     """Capture passively from ``interface`` for ``duration`` seconds and store the result.
 
@@ -175,5 +179,11 @@ def discover_interface(
 
     with LiveSource(interface, duration=duration) as live:
         return discover_chunks(
-            f"iface:{interface}", live.chunks(), live.linktype, store, settings, progress=progress
+            f"iface:{interface}",
+            live.chunks(),
+            live.linktype,
+            store,
+            settings,
+            progress=progress,
+            dissect=dissect,
         )
