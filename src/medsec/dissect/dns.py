@@ -301,6 +301,8 @@ def _looks_like_message(msg: bytes) -> bool:
         return False
     if ((msg[6] << 8) | msg[7]) + ((msg[8] << 8) | msg[9]) + ((msg[10] << 8) | msg[11]) > 256:
         return False
+    if msg[12] == 32 and all(0x41 <= b <= 0x50 for b in msg[13:45]):
+        return False  # a NetBIOS first-level encoded name: NetBIOS-NS, not DNS
     pos = 12
     octets = 1
     while True:

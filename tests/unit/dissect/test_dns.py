@@ -226,6 +226,8 @@ def test_signature() -> None:
     assert not D.signature(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert not D.signature(b"\x00" * 40)
     assert not D.signature(header(1, 0x7800, 1) + name("a.b") + b"\x00\x01\x00\x01")
+    netbios = header(1, 0x0110, 1) + b"\x20" + b"EGFCEFEECA" + b"CA" * 11 + b"\x00\x00\x20\x00\x01"
+    assert not D.signature(netbios)  # NetBIOS-NS shares the format, not the names
 
 
 # ---------------------------------------------------------------- real captures
