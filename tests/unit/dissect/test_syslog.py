@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dpkt
 import pytest
 
 from medsec.dissect.syslog import SyslogDissector
@@ -159,3 +160,26 @@ def test_ndpi_mixed_devices(shared_data: Path) -> None:
         ("NDC3CLNDMVA22", "kernel", None),
         ("ndc3lvmsdptd2", "filebeat", None),
     } <= seen
+
+
+def test_zeek_tcp_stream_with_mixed_framing(shared_data: Path) -> None:
+    # raw-IP capture (linktype 228): octet-counted and newline-framed messages alternate
+    stream = b""
+    with open(shared_data / "pcap/zeek/tcp-syslog.pcap", "rb") as f:
+        reader = dpkt.pcap.Reader(f)
+        assert reader.datalink() == 228
+        for _, buf in reader:
+            tcp = dpkt.ip.IP(buf).data
+            if tcp.dport == 514:
+                stream += bytes(tcp.data)
+    assert D.signature(stream)
+    found = list(D.dissect(stream, TCP))
+    assert [(o.facility, o.severity) for o in found if isinstance(o, SyslogMessage)] == [
+        (1, 5),
+        (1, 6),
+        (1, 7),
+        (2, 0),
+    ]
+    assert {(o.hostname, o.app_name) for o in found if isinstance(o, SyslogMessage)} == {
+        ("mymachine", "su")
+    }
