@@ -331,7 +331,7 @@ class DnsDissector:
     ethertypes: ClassVar[frozenset[int]] = frozenset()
     llc: ClassVar[bool] = False
     stream_bytes: ClassVar[int] = 16384
-    datagrams: ClassVar[int] = 16
+    datagrams: ClassVar[int] = 32
 
     def signature(self, head: bytes) -> bool:
         """A DNS header whose first question is a plain, well-formed name of class IN/ANY

@@ -153,7 +153,7 @@ class SyslogDissector:
     ethertypes: ClassVar[frozenset[int]] = frozenset()
     llc: ClassVar[bool] = False
     stream_bytes: ClassVar[int] = 8192
-    datagrams: ClassVar[int] = 4
+    datagrams: ClassVar[int] = 16
 
     def signature(self, head: bytes) -> bool:
         """``<PRI>`` (optionally after an octet count) followed by an RFC 5424 version or

@@ -258,7 +258,7 @@ class WsDiscoveryDissector:
     ethertypes: ClassVar[frozenset[int]] = frozenset()
     llc: ClassVar[bool] = False
     stream_bytes: ClassVar[int] = 0
-    datagrams: ClassVar[int] = 8
+    datagrams: ClassVar[int] = 16
 
     def signature(self, head: bytes) -> bool:
         """An XML document naming a SOAP ``Envelope`` and a WS-Discovery namespace."""
