@@ -38,7 +38,7 @@ _MAX_LINES = 256
 _MAX_LINE = 4096
 _MAX_BANNER = 512
 _MAX_CAPABILITIES = 64
-_REPLY = re.compile(rb"(\d{3})([ -])(.*)")
+_REPLY = re.compile(rb"(\d{3})(?:([ -])(.*))?")
 _LITERAL = re.compile(r"\{(\d{1,5})\+?\}")
 
 
@@ -61,8 +61,10 @@ def _text(raw: bytes) -> str:
     return "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text).strip()
 
 
-def _banner_text(parts: list[str]) -> str:
-    return "\n".join(p for p in parts if p)[:_MAX_BANNER]
+def _banner(ctx: PacketContext, protocol: str, kind: str, parts: list[str]) -> list[Observation]:
+    """A ``ServiceBanner`` of the non-empty lines (none when all are empty)."""
+    text = "\n".join(p for p in parts if p)[:_MAX_BANNER]
+    return [ServiceBanner(ctx=ctx, protocol=protocol, kind=kind, text=text)] if text else []
 
 
 def _tls_after(data: bytes, pos: int, ctx: PacketContext) -> list[Observation]:
@@ -108,18 +110,18 @@ def _replies(data: bytes) -> Iterator[tuple[int, list[str], int]]:
             if match is None:
                 return
             code = int(match.group(1))
-            texts = [_text(match.group(3))]
-            if match.group(2) == b" ":
+            texts = [_text(match.group(3) or b"")]
+            if match.group(2) != b"-":  # "ddd text" or a bare "ddd": a one-line reply
                 yield code, texts, after
                 code = None
             continue
         # inside a multi-line reply: it ends with "<code> text"
-        if match is not None and int(match.group(1)) == code and match.group(2) == b" ":
-            texts.append(_text(match.group(3)))
+        if match is not None and int(match.group(1)) == code and match.group(2) != b"-":
+            texts.append(_text(match.group(3) or b""))
             yield code, texts, after
             code = None
         else:
-            texts.append(_text(match.group(3)) if match is not None else _text(line))
+            texts.append(_text(match.group(3) or b"") if match is not None else _text(line))
 
 
 class _TextDissector:
@@ -157,13 +159,9 @@ def _ftp_server(data: bytes, ctx: PacketContext) -> list[Observation]:
     out: list[Observation] = []
     for index, (code, texts, after) in enumerate(_replies(data)):
         if index == 0 and code in (120, 220, 421):
-            out.append(
-                ServiceBanner(ctx=ctx, protocol="ftp", kind="greeting", text=_banner_text(texts))
-            )
+            out.extend(_banner(ctx, "ftp", "greeting", texts))
         elif code == 215:
-            out.append(
-                ServiceBanner(ctx=ctx, protocol="ftp", kind="system", text=_banner_text(texts))
-            )
+            out.extend(_banner(ctx, "ftp", "system", texts))
         elif code == 211 and len(texts) > 2 and texts[0].lower().startswith("feat"):
             features = tuple(t for t in texts[1:-1] if t)[:_MAX_CAPABILITIES]
             out.append(ServiceCapabilities(ctx=ctx, protocol="ftp", capabilities=features))
@@ -220,9 +218,7 @@ def _smtp_server(data: bytes, ctx: PacketContext) -> list[Observation]:
     out: list[Observation] = []
     for index, (code, texts, after) in enumerate(_replies(data)):
         if index == 0 and code in (220, 421, 554):
-            out.append(
-                ServiceBanner(ctx=ctx, protocol="smtp", kind="greeting", text=_banner_text(texts))
-            )
+            out.extend(_banner(ctx, "smtp", "greeting", texts))
         elif (
             code == 250
             and len(texts) > 1
@@ -306,10 +302,7 @@ class Pop3Dissector(_TextDissector):
         if payload.startswith((b"+OK", b"-ERR")):
             first = next(_lines(payload), None)
             if first is not None and payload.startswith(b"+OK"):
-                text = _text(first[0][3:])
-                yield ServiceBanner(
-                    ctx=ctx, protocol="pop3", kind="greeting", text=text[:_MAX_BANNER]
-                )
+                yield from _banner(ctx, "pop3", "greeting", [_text(first[0][3:])])
             return
         yield from _pop3_client(payload, ctx)
 
@@ -377,9 +370,7 @@ def _imap_server(data: bytes, ctx: PacketContext) -> list[Observation]:
             if match:
                 capabilities = match.group(1)
                 rest = (rest[: match.start()] + rest[match.end() :]).strip()
-            out.append(
-                ServiceBanner(ctx=ctx, protocol="imap", kind="greeting", text=rest[:_MAX_BANNER])
-            )
+            out.extend(_banner(ctx, "imap", "greeting", [rest]))
         elif status.upper() == "CAPABILITY":
             capabilities = rest
         if capabilities is not None and not any(isinstance(o, ServiceCapabilities) for o in out):
@@ -388,7 +379,7 @@ def _imap_server(data: bytes, ctx: PacketContext) -> list[Observation]:
     return out
 
 
-def _imap_astring(text: str, lines: Iterator[tuple[bytes, int]], data: bytes) -> str | None:
+def _imap_astring(text: str, lines: Iterator[tuple[bytes, int]]) -> str | None:
     """The first argument of a command: atom, "quoted" string, or {n} literal."""
     text = text.strip()
     if text.startswith('"'):
@@ -416,7 +407,7 @@ def _imap_client(data: bytes, ctx: PacketContext) -> list[Observation]:
         command = parts[1].upper()
         argument = parts[2] if len(parts) > 2 else ""
         if command == "LOGIN":
-            user = _imap_astring(argument, lines, data)
+            user = _imap_astring(argument, lines)
             out.append(CleartextCredentials(ctx=ctx, protocol="imap", mechanism="LOGIN", user=user))
         elif command == "AUTHENTICATE":
             mechanism, _, initial = argument.partition(" ")
