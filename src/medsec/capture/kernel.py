@@ -118,7 +118,7 @@ N_EMIT = 18
 
 MAX_EMIT_TCP_BYTES = 65536
 """Per flow direction: TCP payload bytes handed off at most (a dissector stops it sooner)."""
-MAX_EMIT_DATAGRAMS = 8
+MAX_EMIT_DATAGRAMS = 32
 """Per flow direction: UDP payloads handed off at most."""
 UNDECIDED_TCP_BYTES = 4096
 """Per direction of a flow no dissector has claimed yet: TCP bytes handed off (a UDP flow

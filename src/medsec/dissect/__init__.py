@@ -2,23 +2,50 @@
 
 The dissectors medsec runs are listed here explicitly, in routing order: for a flow, the
 first dissector whose ports hold either port wins; otherwise the first whose signature
-accepts the payload.
+accepts the payload. Order matters for signatures that overlap: DPWS metadata is HTTP
+carrying SOAP, so ``DpwsDissector`` must come before any general HTTP dissector.
 """
 
 from __future__ import annotations
 
+from medsec.dissect.cdp import CdpDissector
+from medsec.dissect.dhcp import DhcpDissector
+from medsec.dissect.dhcpv6 import Dhcpv6Dissector
 from medsec.dissect.dicom import DicomDissector
+from medsec.dissect.dns import DnsDissector
 from medsec.dissect.hl7 import Hl7Dissector
 from medsec.dissect.interface import Dissector
+from medsec.dissect.lldp import LldpDissector
+from medsec.dissect.netbios import NetbiosNsDissector
+from medsec.dissect.ntp import NtpDissector
 from medsec.dissect.poct import PoctDissector
+from medsec.dissect.snmp import SnmpDissector
+from medsec.dissect.ssdp import SsdpDissector
+from medsec.dissect.syslog import SyslogDissector
+from medsec.dissect.wsdiscovery import DpwsDissector, WsDiscoveryDissector
 
 __all__ = ["Dissector", "default_dissectors"]
 
 
 def default_dissectors() -> list[Dissector]:
-    """One instance of every shipped dissector."""
+    """One instance of every shipped dissector, in routing order."""
     return [
+        # clinical
         DicomDissector(),
         Hl7Dissector(),
         PoctDissector(),
+        WsDiscoveryDissector(),
+        DpwsDissector(),
+        # addressing, naming and discovery
+        DhcpDissector(),
+        Dhcpv6Dissector(),
+        DnsDissector(),
+        NetbiosNsDissector(),
+        SsdpDissector(),
+        LldpDissector(),
+        CdpDissector(),
+        # management
+        SnmpDissector(),
+        NtpDissector(),
+        SyslogDissector(),
     ]

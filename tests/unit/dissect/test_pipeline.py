@@ -178,3 +178,16 @@ def test_buffer_limit_dissects_early_but_loses_nothing(tmp_path: Path, limit: in
     pipeline = DissectPipeline([Fake()], buffer_limit=limit)
     read_capture(path, sink=pipeline)
     assert seen(pipeline) == [b"HELLO"] * 20
+
+
+def test_every_dissector_is_registered_once_and_keeps_within_kernel_budgets() -> None:
+    from medsec.capture import kernel
+    from medsec.dissect import default_dissectors
+
+    dissectors = default_dissectors()
+    names = [d.name for d in dissectors]
+    assert len(names) == len(set(names))
+    for d in dissectors:
+        assert d.datagrams <= kernel.MAX_EMIT_DATAGRAMS, d.name
+        assert d.stream_bytes <= kernel.MAX_EMIT_TCP_BYTES, d.name
+        assert d.transports, d.name
