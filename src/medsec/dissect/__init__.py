@@ -8,20 +8,32 @@ carrying SOAP, so ``DpwsDissector`` must come before any general HTTP dissector.
 
 from __future__ import annotations
 
+from medsec.dissect.banners import (
+    FtpDissector,
+    ImapDissector,
+    Pop3Dissector,
+    SmtpDissector,
+    TelnetDissector,
+)
 from medsec.dissect.cdp import CdpDissector
 from medsec.dissect.dhcp import DhcpDissector
 from medsec.dissect.dhcpv6 import Dhcpv6Dissector
 from medsec.dissect.dicom import DicomDissector
 from medsec.dissect.dns import DnsDissector
 from medsec.dissect.hl7 import Hl7Dissector
+from medsec.dissect.http import HttpDissector
 from medsec.dissect.interface import Dissector
 from medsec.dissect.lldp import LldpDissector
 from medsec.dissect.netbios import NetbiosNsDissector
 from medsec.dissect.ntp import NtpDissector
 from medsec.dissect.poct import PoctDissector
+from medsec.dissect.remote_access import RdpDissector, VncDissector
+from medsec.dissect.smb import SmbDissector
 from medsec.dissect.snmp import SnmpDissector
 from medsec.dissect.ssdp import SsdpDissector
+from medsec.dissect.ssh import SshDissector
 from medsec.dissect.syslog import SyslogDissector
+from medsec.dissect.tls import TlsDissector
 from medsec.dissect.wsdiscovery import DpwsDissector, WsDiscoveryDissector
 
 __all__ = ["Dissector", "default_dissectors"]
@@ -48,4 +60,16 @@ def default_dissectors() -> list[Dissector]:
         SnmpDissector(),
         NtpDissector(),
         SyslogDissector(),
+        # applications, crypto handshakes and cleartext services
+        TlsDissector(),
+        SshDissector(),
+        HttpDissector(),
+        SmbDissector(),
+        RdpDissector(),
+        VncDissector(),
+        FtpDissector(),
+        SmtpDissector(),
+        Pop3Dissector(),
+        ImapDissector(),
+        TelnetDissector(),
     ]

@@ -157,18 +157,24 @@ class DissectPipeline:
         self.inspect[fid] = flag
 
     def _choose(self, transport: str, payload: bytes, row: list[int]) -> Dissector | None:
+        """The port's dissector, unless its signature rejects the payload and another's
+        accepts it (SSH on port 80); else the first signature that accepts the payload."""
         by_port = self._by_port
         d = by_port.get((transport, row[k.E_DPORT])) or by_port.get((transport, row[k.E_SPORT]))
-        if d is not None:
+        if d is not None and self._accepts(d, payload):
             return d
         for candidate in self._by_signature[transport]:
-            try:
-                if candidate.signature(payload):
-                    return candidate
-            except Exception:
-                self._failures += 1
-                logger.error("signature of %s failed:\n%s", candidate.name, format_exc())
-        return None
+            if candidate is not d and self._accepts(candidate, payload):
+                return candidate
+        return d
+
+    def _accepts(self, dissector: Dissector, payload: bytes) -> bool:
+        try:
+            return dissector.signature(payload)
+        except Exception:
+            self._failures += 1
+            logger.error("signature of %s failed:\n%s", dissector.name, format_exc())
+            return False
 
     def _flow(self, fid: int, transport: str, payload: bytes, row: list[int]) -> _Flow | None:
         """The flow's state, choosing its dissector on a first payload; None: not wanted."""
