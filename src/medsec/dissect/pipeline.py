@@ -4,7 +4,9 @@
 (by port, else by the signature of the first payload of either direction), reassembles the
 head of each TCP direction in sequence order up to the dissector's ``stream_bytes``, hands
 each UDP payload over up to ``datagrams`` per direction, and turns the flow's inspection off
-in the kernel as soon as nothing more is wanted. Memory is bounded: when the stream heads
+in the kernel as soon as nothing more is wanted. Only the first ``EDGE_SAMPLES`` flows of
+each edge (two hosts and a service port) are inspected; the others inherit the application
+found on their edge. Memory is bounded: when the stream heads
 waiting for more bytes exceed ``buffer_limit``, the largest are dissected early.
 
 A ``DissectError`` becomes a ``MalformedPayload`` observation and a count; any other
@@ -31,6 +33,10 @@ from medsec.model.observations import MalformedPayload, Observation, PacketConte
 logger = logging.getLogger(__name__)
 
 BUFFER_LIMIT = 64 << 20
+EDGE_SAMPLES = 3
+"""Flows inspected per conversation edge (the two hosts and the service port): the facts a
+device states repeat from one connection to the next, so later flows of the edge are only
+labelled with the application found in the first ones."""
 UNDECIDED_BYTES = k.UNDECIDED_TCP_BYTES
 """Bytes kept of a direction while no dissector has claimed its flow yet."""
 _TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp"}
@@ -100,6 +106,10 @@ class DissectPipeline:
         self.observations: list[Observation] = []
         self.apps: dict[int, str] = {}
         """Flow id -> name of the dissector that stated facts about it."""
+        self._edge_of: dict[int, tuple[int, int, int, int, int, int]] = {}
+        """Flow id -> its edge, for flows seen (inspected or not)."""
+        self._edge_flows: dict[tuple[int, int, int, int, int, int], int] = {}
+        self._edge_apps: dict[tuple[int, int, int, int, int, int], str] = {}
         self._payloads = 0
         self._dissected = 0
         self._malformed = 0
@@ -124,7 +134,12 @@ class DissectPipeline:
             self._relieve()
 
     def app_of(self, flow_id: int) -> str | None:
-        return self.apps.get(flow_id)
+        app = self.apps.get(flow_id)
+        if app is None:
+            edge = self._edge_of.get(flow_id)
+            if edge is not None:
+                app = self._edge_apps.get(edge)
+        return app
 
     def finish(self) -> DissectStats:
         """Dissect the stream heads still waiting for bytes; the capture has ended."""
@@ -181,6 +196,15 @@ class DissectPipeline:
         flow = self._flows.get(fid)
         direction = row[k.E_DIRECTION]
         if flow is None:
+            if fid in self._edge_of:
+                return None  # a flow already finished with, or one left to its edge's samples
+            edge = _edge(row)
+            self._edge_of[fid] = edge
+            seen = self._edge_flows.get(edge, 0)
+            if seen >= EDGE_SAMPLES:
+                self._off(fid)
+                return None
+            self._edge_flows[edge] = seen + 1
             flow = _Flow(self._choose(transport, payload, row))
             flow.directions[direction].tried = True
             self._flows[fid] = flow
@@ -304,6 +328,9 @@ class DissectPipeline:
             self.observations.extend(found)
             if fid >= 0:
                 self.apps.setdefault(fid, dissector.name)
+                edge = self._edge_of.get(fid)
+                if edge is not None:
+                    self._edge_apps.setdefault(edge, dissector.name)
 
     # ------------------------------------------------------------------ context
 
@@ -347,6 +374,15 @@ class DissectPipeline:
                 None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
             )
         return self._macs[value]
+
+
+def _edge(row: list[int]) -> tuple[int, int, int, int, int, int]:
+    """The conversation a payload belongs to: both addresses (in a fixed order), the service
+    port (the lower of the two) and the IP protocol."""
+    src = (row[k.E_SRC_HI], row[k.E_SRC_LO])
+    dst = (row[k.E_DST_HI], row[k.E_DST_LO])
+    low, high = (src, dst) if src <= dst else (dst, src)
+    return (*low, *high, min(row[k.E_SPORT], row[k.E_DPORT]), row[k.E_PROTO])
 
 
 def observations_of(kind: type[Observation], found: Iterable[Observation]) -> list[Observation]:

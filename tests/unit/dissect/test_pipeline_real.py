@@ -45,10 +45,38 @@ def test_link_layer_discovery(shared_data: Path) -> None:
 
 
 def test_every_shared_capture_runs_without_dissector_failures(shared_data: Path) -> None:
-    pipeline = DissectPipeline(default_dissectors())
+    failures = observations = 0
     for path in sorted((shared_data / "pcap").rglob("*")):
         if path.suffix not in (".pcap", ".pcapng"):
             continue
+        pipeline = DissectPipeline(default_dissectors())  # one per capture source
         read_capture(path, sink=pipeline)
-    assert pipeline.stats.failures == 0
-    assert pipeline.stats.observations > 1000
+        failures += pipeline.stats.failures
+        observations += pipeline.stats.observations
+    assert failures == 0
+    assert observations > 1000
+
+
+def test_later_flows_of_an_edge_inherit_its_application(tmp_path: Path) -> None:
+    """Only the first flows of an edge are inspected; the rest carry the edge's app."""
+    from collections import Counter
+
+    from medsec.dissect.pipeline import EDGE_SAMPLES
+    from medsec.simulate import generate
+
+    result = generate(tmp_path / "h.pcap", devices=12, minutes=3, seed=3)
+    pipeline = DissectPipeline(default_dissectors())
+    summary = read_capture(result.pcap, sink=pipeline)
+    per_edge = Counter(
+        (f.client_ip, f.server_ip, f.server_port) for f in summary.flows if f.server_port == 53
+    )
+    busiest, count = per_edge.most_common(1)[0]
+    assert count > EDGE_SAMPLES
+    flows = [f for f in summary.flows if (f.client_ip, f.server_ip, f.server_port) == busiest]
+    assert {f.app for f in flows} == {"dns"}
+    inspected = {
+        o.ctx.flow_id
+        for o in pipeline.observations
+        if o.ctx.src_ip == busiest[0] and o.ctx.dst_port == 53
+    }
+    assert len(inspected) == EDGE_SAMPLES
