@@ -1,5 +1,6 @@
-"""The inventory stage: the SQL store of captures, flows, the communication graph, hosts and
-their address bindings.
+"""The inventory stage: the SQL store of captures, flows, the communication graph (with the
+applications recognised on each edge), hosts, their address bindings, and the dissectors'
+observations.
 
 ::
 
@@ -7,6 +8,8 @@ their address bindings.
     with store:
         store.ingest(summary, settings.site)
         store.hosts(HostQuery(internal=True, gateway_mac_threshold=settings.gateway_mac_threshold))
+        store.edges(EdgeQuery(app="dicom"))
+        store.observations(ObservationQuery(host="10.1.2.3", protocol="dhcp"))
 
 SQLite (default, one file) and PostgreSQL (``postgresql+psycopg://``) run the same code; the
 schema is created and upgraded by the Alembic migrations shipped in ``migrations/``.
@@ -26,6 +29,8 @@ from medsec.inventory.views import (
     HostView,
     IngestResult,
     InvalidQuery,
+    ObservationQuery,
+    ObservationView,
     Totals,
 )
 
@@ -41,6 +46,8 @@ __all__ = [
     "HostView",
     "IngestResult",
     "InvalidQuery",
+    "ObservationQuery",
+    "ObservationView",
     "Store",
     "Totals",
     "database_url",

@@ -1,4 +1,5 @@
-"""Turn one ``CaptureSummary`` into rows: one per flow, and one per edge, host and binding key.
+"""Turn one ``CaptureSummary`` into rows: one per flow and observation, and one per edge,
+edge application, host and binding key.
 
 Pure Python, no database: everything a capture contributes is merged here first, so the
 write transaction only runs a few batched statements (and each upserted key appears once,
@@ -11,11 +12,13 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from medsec.inventory.facts import facts_json
 from medsec.model.config import SiteNetworks
+from medsec.model.observations import Observation
 from medsec.model.traffic import CaptureSummary, FlowRecord
 
 Row = tuple[Any, ...]
@@ -43,6 +46,7 @@ FLOW_COLUMNS = (
     "tcp_flags_s2c",
     "state",
     "initiator",
+    "app",
 )
 EDGE_KEY = ("client_ip", "server_ip", "transport", "server_port")
 EDGE_COLUMNS = (
@@ -54,6 +58,8 @@ EDGE_COLUMNS = (
     "last_seen",
     "external",
 )
+EDGE_APP_KEY = (*EDGE_KEY, "app")
+EDGE_APP_COLUMNS = (*EDGE_APP_KEY, "flows")
 HOST_KEY = ("ip",)
 HOST_COLUMNS = (
     "ip",
@@ -77,6 +83,54 @@ BINDING_COLUMNS = (
     "from_arp",
     "from_frames",
 )
+OBSERVATION_COLUMNS = (
+    "capture_id",
+    "ts",
+    "protocol",
+    "kind",
+    "transport",
+    "src_ip",
+    "dst_ip",
+    "src_port",
+    "dst_port",
+    "src_mac",
+    "dst_mac",
+    "vlan",
+    "flow_id",
+    "facts",
+)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+APP_MAX = 32
+"""Longest application name (``flows.app``, ``edge_apps.app``)."""
+PROTOCOL_MAX = 32
+KIND_MAX = 64
+"""Longest ``PROTOCOL`` and observation class name."""
+
+
+def ns_time(ts_ns: int) -> datetime:
+    """Nanoseconds since the Unix epoch as an aware UTC datetime, truncated to the
+    microsecond (what both engines store)."""
+    return EPOCH + timedelta(microseconds=ts_ns // 1000)
+
+
+_KINDS: dict[type[Observation], tuple[str, str]] = {}
+
+
+def observation_kind(cls: type[Observation]) -> tuple[str, str]:
+    """(protocol, kind) of an observation class: its ``PROTOCOL`` and its name (cached).
+
+    Raises ``ValueError`` for names longer than their columns take (PostgreSQL would refuse
+    them, SQLite not: both engines refuse here, before anything is written).
+    """
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if len(cls.PROTOCOL) > PROTOCOL_MAX or len(cls.__name__) > KIND_MAX:
+            raise ValueError(
+                f"observation {cls.__name__!r} (protocol {cls.PROTOCOL!r}) cannot be stored: "
+                f"protocol longer than {PROTOCOL_MAX} or name longer than {KIND_MAX} characters"
+            )
+        kind = _KINDS[cls] = (cls.PROTOCOL, cls.__name__)
+    return kind
 
 
 @lru_cache(maxsize=65536)
@@ -145,7 +199,9 @@ class CaptureRows:
     capture: dict[str, Any]
     """The ``captures`` row (raw values: it goes through SQLAlchemy's type processing)."""
     flows: tuple[FlowRecord, ...]
+    observations: tuple[Observation, ...]
     edges: list[Row]
+    edge_apps: list[Row]
     hosts: list[Row]
     bindings: list[Row]
     time: TimeConverter
@@ -177,9 +233,42 @@ class CaptureRows:
                     f.tcp_flags_s2c,
                     f.state,
                     f.initiator,
+                    f.app,
                 )
                 for f in flows[start : start + batch]
             ]
+
+    def observation_rows(self, capture_id: int, batch: int) -> Iterator[list[Row]]:
+        """The observation rows in batches of ``batch`` (built lazily to bound memory).
+
+        MACs are stored lower-case, like bindings', so a MAC filter finds them.
+        """
+        observations, t = self.observations, self.time
+        for start in range(0, len(observations), batch):
+            rows = []
+            for o in observations[start : start + batch]:
+                c = o.ctx
+                protocol, kind = observation_kind(type(o))
+                src_mac, dst_mac = c.src_mac, c.dst_mac
+                rows.append(
+                    (
+                        capture_id,
+                        t(ns_time(c.ts_ns)),
+                        protocol,
+                        kind,
+                        c.transport,
+                        c.src_ip,
+                        c.dst_ip,
+                        c.src_port,
+                        c.dst_port,
+                        src_mac.lower() if src_mac is not None else None,
+                        dst_mac.lower() if dst_mac is not None else None,
+                        c.vlan,
+                        c.flow_id,
+                        facts_json(o),
+                    )
+                )
+            yield rows
 
 
 def capture_rows(
@@ -188,8 +277,10 @@ def capture_rows(
     ingested_at: datetime,
     time: TimeConverter,
 ) -> CaptureRows:
-    """Merge a capture's flows and bindings into one row per edge, host and binding key."""
+    """Merge a capture's flows and bindings into one row per edge, edge application, host
+    and binding key."""
     edges: dict[tuple[str, str, str, int], _Edge] = {}
+    edge_apps: dict[tuple[str, str, str, int, str], int] = {}
     hosts: dict[str, _Host] = {}
     not_hosts: set[str] = set()
 
@@ -225,6 +316,9 @@ def capture_rows(
                 e.first_seen = first
             if last > e.last_seen:
                 e.last_seen = last
+        if f.app is not None:
+            akey = (*key, f.app)
+            edge_apps[akey] = edge_apps.get(akey, 0) + 1
         c = host(f.client_ip, first, last)
         if c is not None:
             c.flows_as_client += 1
@@ -239,6 +333,12 @@ def capture_rows(
             s.bytes_sent += f.bytes_s2c
             s.packets_received += f.packets_c2s
             s.bytes_received += f.bytes_c2s
+
+    for app in {k[4] for k in edge_apps}:  # every flow's application is a key's
+        if len(app) > APP_MAX:
+            raise ValueError(f"application name {app!r} is longer than {APP_MAX} characters")
+    for o in summary.observations:
+        observation_kind(type(o))
 
     bindings: dict[tuple[str, str, int], _Binding] = {}
     for b in summary.bindings:
@@ -312,4 +412,13 @@ def capture_rows(
         "stats": asdict(stats),
         "ingested_at": ingested_at,
     }
-    return CaptureRows(capture, summary.flows, edge_rows, host_rows, binding_rows, time)
+    return CaptureRows(
+        capture,
+        summary.flows,
+        summary.observations,
+        edge_rows,
+        [(*k, n) for k, n in edge_apps.items()],
+        host_rows,
+        binding_rows,
+        time,
+    )

@@ -1,4 +1,5 @@
-"""SQLAlchemy models of the inventory store: captures, flows, edges, hosts, bindings.
+"""SQLAlchemy models of the inventory store: captures, flows, edges (and their applications),
+hosts, bindings, observations.
 
 These classes are the store's private schema; other stages see the frozen views in
 ``inventory.views``. The Alembic migrations in ``inventory/migrations`` create exactly this
@@ -155,6 +156,8 @@ class Flow(Base):
     tcp_flags_s2c: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))
     initiator: Mapped[str] = mapped_column(String(16))
+    app: Mapped[str | None] = mapped_column(String(32))
+    """Application a dissector recognised in the payload (``dicom``, ``hl7``, ...)."""
 
 
 class Edge(Base):
@@ -179,6 +182,28 @@ class Edge(Base):
     last_seen: Mapped[datetime]
     external: Mapped[bool]
     """Either endpoint is outside the site networks (as configured at the last ingest)."""
+
+
+class EdgeApp(Base):
+    """How many flows of an edge a dissector recognised as one application.
+
+    Keyed like ``edges`` (plus the application); flows whose application nobody recognised
+    have no row. Counts add up across captures, like the edge's own counters.
+    """
+
+    __tablename__ = "edge_apps"
+    __table_args__ = (
+        UniqueConstraint("client_ip", "server_ip", "transport", "server_port", "app"),
+        Index(None, "app"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_ip: Mapped[str] = mapped_column(String(45))
+    server_ip: Mapped[str] = mapped_column(String(45))
+    transport: Mapped[str] = mapped_column(String(8))
+    server_port: Mapped[int] = mapped_column(Integer)
+    app: Mapped[str] = mapped_column(String(32))
+    flows: Mapped[int]
 
 
 class Host(Base):
@@ -219,3 +244,36 @@ class Binding(Base):
     packets: Mapped[int]
     from_arp: Mapped[bool]
     from_frames: Mapped[bool]
+
+
+class ObservationRow(Base):
+    """One ``Observation`` of one capture: where it was seen, and its own fields as JSON."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        Index(None, "capture_id"),
+        Index(None, "src_ip"),
+        Index(None, "dst_ip"),
+        Index(None, "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    capture_id: Mapped[int] = mapped_column(BigId, ForeignKey("captures.id", ondelete="CASCADE"))
+    ts: Mapped[datetime]
+    """``PacketContext.ts_ns``, to the microsecond."""
+    protocol: Mapped[str] = mapped_column(String(32))
+    """``PROTOCOL`` of the observation's class (``dhcp``, ``tls``, ...)."""
+    kind: Mapped[str] = mapped_column(String(64))
+    """Name of the observation's class (``DhcpRequest``, ``TlsClientHello``, ...)."""
+    transport: Mapped[str] = mapped_column(String(8))
+    src_ip: Mapped[str | None] = mapped_column(String(45))
+    dst_ip: Mapped[str | None] = mapped_column(String(45))
+    src_port: Mapped[int] = mapped_column(Integer)
+    dst_port: Mapped[int] = mapped_column(Integer)
+    src_mac: Mapped[str | None] = mapped_column(String(17))
+    dst_mac: Mapped[str | None] = mapped_column(String(17))
+    vlan: Mapped[int] = mapped_column(Integer)
+    flow_id: Mapped[int]
+    """Flow identity within the capture source (-1 for layer-2 frames)."""
+    facts: Mapped[dict[str, Any]]
+    """The observation's own fields (all but ``ctx``) as a JSON object."""

@@ -1,9 +1,10 @@
 """The inventory store: one SQL database (SQLite file or PostgreSQL) behind one class.
 
-``Store.ingest`` writes a capture in ONE transaction: the capture row, its flows, and the
-merged edges, hosts and address bindings (dialect upserts, executemany batches). A crash at
-any moment leaves either the whole capture or nothing of it; a re-run completes it. The
-capture fingerprint makes ingesting the same capture twice a no-op.
+``Store.ingest`` writes a capture in ONE transaction: the capture row, its flows and
+observations, and the merged edges (with their applications), hosts and address bindings
+(dialect upserts, executemany batches; COPY on PostgreSQL). A crash at any moment leaves
+either the whole capture or nothing of it; a re-run completes it. The capture fingerprint
+makes ingesting the same capture twice a no-op.
 
 SQLite runs in WAL mode (readers - the web UI - keep reading while a capture is written),
 ``synchronous=NORMAL`` (a crash of the process loses nothing committed; a power cut may lose
@@ -57,11 +58,14 @@ from medsec.inventory import migrate
 from medsec.inventory.aggregate import (
     BINDING_COLUMNS,
     BINDING_KEY,
+    EDGE_APP_COLUMNS,
+    EDGE_APP_KEY,
     EDGE_COLUMNS,
     EDGE_KEY,
     FLOW_COLUMNS,
     HOST_COLUMNS,
     HOST_KEY,
+    OBSERVATION_COLUMNS,
     Row,
     capture_rows,
     network_key_range,
@@ -70,8 +74,10 @@ from medsec.inventory.models import (
     Binding,
     Capture,
     Edge,
+    EdgeApp,
     Flow,
     Host,
+    ObservationRow,
     aware_time,
     sqlite_time,
 )
@@ -86,6 +92,8 @@ from medsec.inventory.views import (
     HostQuery,
     HostView,
     IngestResult,
+    ObservationQuery,
+    ObservationView,
     Totals,
 )
 from medsec.model.config import SiteNetworks
@@ -98,6 +106,8 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 POSTGRES_CONNECT_TIMEOUT_S = 10
 FLOW_BATCH = 10_000
 """Flow rows per executemany call (bounds the memory of the parameter lists)."""
+OBSERVATION_BATCH = 10_000
+"""Observation rows per executemany call or COPY batch."""
 UPSERT_BATCH = 10_000
 MIGRATION_LOCK = 0x6D6564736563
 FORWARDED_IPS = 2
@@ -109,6 +119,7 @@ Dialect = Literal["sqlite", "postgresql"]
 ALL_HOSTS = HostQuery()
 ALL_EDGES = EdgeQuery()
 ALL_FLOWS = FlowQuery()
+ALL_OBSERVATIONS = ObservationQuery()
 
 
 def _reason(exc: BaseException) -> str:
@@ -380,6 +391,9 @@ class Store:
             flows = _table(Flow)
             for batch in rows.flow_rows(capture_id, FLOW_BATCH):
                 self._insert_rows(conn, flows, FLOW_COLUMNS, batch)
+            observations = _table(ObservationRow)
+            for batch in rows.observation_rows(capture_id, OBSERVATION_BATCH):
+                self._insert_rows(conn, observations, OBSERVATION_COLUMNS, batch)
             self._upsert(
                 conn,
                 Edge,
@@ -388,6 +402,9 @@ class Store:
                 EDGE_KEY,
                 add=("flows", "packets", "bytes"),
                 replace=("external",),
+            )
+            self._upsert(
+                conn, EdgeApp, rows.edge_apps, EDGE_APP_COLUMNS, EDGE_APP_KEY, add=("flows",)
             )
             self._upsert(
                 conn,
@@ -422,12 +439,15 @@ class Store:
             edges=len(rows.edges),
             hosts=len(rows.hosts),
             bindings=len(rows.bindings),
+            observations=len(rows.observations),
         )
         logger.info(
-            "capture %s ingested as #%d: %d flows, %d edges, %d hosts, %d bindings in %.2f s",
+            "capture %s ingested as #%d: %d flows, %d observations, %d edges, %d hosts, "
+            "%d bindings in %.2f s",
             summary.fingerprint,
             capture_id,
             result.flows,
+            result.observations,
             result.edges,
             result.hosts,
             result.bindings,
@@ -490,7 +510,8 @@ class Store:
         replace: tuple[str, ...] = (),
     ) -> None:
         """Insert rows, or merge them into existing ones: counters added, flags OR-ed,
-        ``first_seen`` the earliest, ``last_seen`` the latest, ``replace`` columns overwritten.
+        ``first_seen`` the earliest, ``last_seen`` the latest (for tables that have them),
+        ``replace`` columns overwritten.
 
         SQLite: ``INSERT .. VALUES .. ON CONFLICT DO UPDATE`` by executemany. PostgreSQL: the
         rows are COPYed into a temporary table, then one ``INSERT .. SELECT .. ORDER BY key
@@ -536,8 +557,10 @@ class Store:
         changes: dict[str, ColumnElement[Any]] = {c: old[c] + new[c] for c in add}
         changes.update({c: or_(old[c], new[c]) for c in union})
         changes.update({c: new[c] for c in replace})
-        changes["first_seen"] = self._least(old.first_seen, new.first_seen)
-        changes["last_seen"] = self._greatest(old.last_seen, new.last_seen)
+        if "first_seen" in old:
+            changes["first_seen"] = self._least(old.first_seen, new.first_seen)
+        if "last_seen" in old:
+            changes["last_seen"] = self._greatest(old.last_seen, new.last_seen)
         return changes
 
     # -- reading ----------------------------------------------------------------------
@@ -650,7 +673,7 @@ class Store:
         return views
 
     def edges(self, q: EdgeQuery = ALL_EDGES) -> list[EdgeView]:
-        """Edges matching ``q``, largest (bytes) first."""
+        """Edges matching ``q``, largest (bytes) first, with their applications."""
         stmt = select(_table(Edge))
         if q.host is not None:
             stmt = stmt.where(or_(Edge.client_ip == q.host, Edge.server_ip == q.host))
@@ -666,13 +689,27 @@ class Store:
             stmt = stmt.where(Edge.external == q.external)
         if q.min_bytes is not None:
             stmt = stmt.where(Edge.bytes >= q.min_bytes)
+        if q.app is not None:
+            stmt = stmt.where(
+                select(EdgeApp.id)
+                .where(*(_table(EdgeApp).c[c] == _table(Edge).c[c] for c in EDGE_KEY))
+                .where(EdgeApp.app == q.app)
+                .exists()
+            )
         stmt = stmt.order_by(
             Edge.bytes.desc(), Edge.client_ip, Edge.server_ip, Edge.transport, Edge.server_port
         )
         if q.limit is not None:
             stmt = stmt.limit(q.limit)
         with self._errors("read the inventory"), self._read() as conn:
-            return [
+            edges = conn.execute(stmt).all()
+            if not edges:
+                return []
+            apps = self._edge_apps(conn, stmt)
+        views = []
+        for e in edges:
+            named = apps.get((e.client_ip, e.server_ip, e.transport, e.server_port), ())
+            views.append(
                 EdgeView(
                     client=e.client_ip,
                     server=e.server_ip,
@@ -684,9 +721,27 @@ class Store:
                     first_seen=e.first_seen,
                     last_seen=e.last_seen,
                     external=e.external,
+                    apps=named,
+                    app=named[0] if named else None,
                 )
-                for e in conn.execute(stmt)
-            ]
+            )
+        return views
+
+    @staticmethod
+    def _edge_apps(
+        conn: Connection, edges: Select[Any]
+    ) -> dict[tuple[str, str, str, int], tuple[str, ...]]:
+        """The applications of the edges ``edges`` selects: most flows first, then name
+        (sorted here, not by the database's collation, so both engines agree)."""
+        chosen = edges.with_only_columns(*(_table(Edge).c[c] for c in EDGE_KEY)).subquery()
+        apps = _table(EdgeApp)
+        stmt = select(*(apps.c[c] for c in EDGE_APP_COLUMNS)).join(
+            chosen, and_(*(apps.c[c] == chosen.c[c] for c in EDGE_KEY))
+        )
+        found: dict[tuple[str, str, str, int], list[tuple[int, str]]] = {}
+        for client, server, transport, port, app, flows in conn.execute(stmt):
+            found.setdefault((client, server, transport, port), []).append((-flows, app))
+        return {key: tuple(app for _, app in sorted(named)) for key, named in found.items()}
 
     def flows(self, q: FlowQuery = ALL_FLOWS) -> list[FlowView]:
         """Flows matching ``q``, oldest first."""
@@ -703,11 +758,37 @@ class Store:
             stmt = stmt.where(Flow.transport == q.transport)
         if q.capture_id is not None:
             stmt = stmt.where(Flow.capture_id == q.capture_id)
+        if q.app is not None:
+            stmt = stmt.where(Flow.app == q.app)
         stmt = stmt.order_by(Flow.first_seen, Flow.id)
         if q.limit is not None:
             stmt = stmt.limit(q.limit)
         with self._errors("read the inventory"), self._read() as conn:
             return [FlowView(**row._asdict()) for row in conn.execute(stmt)]
+
+    def observations(self, q: ObservationQuery = ALL_OBSERVATIONS) -> list[ObservationView]:
+        """Observations matching ``q``, oldest first (ties in capture order)."""
+        o = ObservationRow
+        stmt = select(_table(o))
+        if q.host is not None:
+            stmt = stmt.where(or_(o.src_ip == q.host, o.dst_ip == q.host))
+        if q.mac is not None:
+            stmt = stmt.where(or_(o.src_mac == q.mac, o.dst_mac == q.mac))
+        if q.protocol is not None:
+            stmt = stmt.where(o.protocol == q.protocol)
+        if q.kind is not None:
+            stmt = stmt.where(o.kind == q.kind)
+        if q.capture_id is not None:
+            stmt = stmt.where(o.capture_id == q.capture_id)
+        if q.since is not None:
+            stmt = stmt.where(o.ts >= q.since)
+        if q.until is not None:
+            stmt = stmt.where(o.ts <= q.until)
+        stmt = stmt.order_by(o.ts, o.id)
+        if q.limit is not None:
+            stmt = stmt.limit(q.limit)
+        with self._errors("read the inventory"), self._read() as conn:
+            return [ObservationView(**row._asdict()) for row in conn.execute(stmt)]
 
     def captures(self) -> list[CaptureView]:
         """Every stored capture, in ingestion order."""
@@ -750,6 +831,7 @@ class Store:
             ).one()
             edges = conn.execute(select(func.count(Edge.id))).scalar_one()
             flows = conn.execute(select(func.count(Flow.id))).scalar_one()
+            observations = conn.execute(select(func.count(ObservationRow.id))).scalar_one()
         return Totals(
             captures=captures,
             hosts=hosts,
@@ -757,6 +839,7 @@ class Store:
             external_hosts=hosts - int(internal),
             edges=edges,
             flows=flows,
+            observations=observations,
             packets=int(packets),
             bytes=int(nbytes),
         )

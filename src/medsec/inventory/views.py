@@ -8,9 +8,9 @@ construction and raise :class:`InvalidQuery` (an ``InventoryError``) for bad use
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from medsec.model.errors import InventoryError
 from medsec.model.traffic import CaptureStats, FlowRecord, InitiatorBasis, TcpState, Transport
@@ -48,6 +48,8 @@ class IngestResult:
     """Distinct hosts of this capture (inserted or merged)."""
     bindings: int = 0
     """Distinct (ip, mac, vlan) bindings of this capture (inserted or merged)."""
+    observations: int = 0
+    """Observation rows inserted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +105,11 @@ class EdgeView:
     first_seen: datetime
     last_seen: datetime
     external: bool
+    apps: tuple[str, ...] = ()
+    """Applications dissectors recognised in flows of this edge: most flows first, then
+    by name."""
+    app: str | None = None
+    """The first of ``apps``; None when no flow of the edge was recognised."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -131,6 +138,8 @@ class FlowView:
     tcp_flags_s2c: int
     state: TcpState
     initiator: InitiatorBasis
+    app: str | None = None
+    """Application a dissector recognised in the flow's payload (``dicom``, ``hl7``, ...)."""
 
     def record(self) -> FlowRecord:
         """The ``FlowRecord`` this row was stored from."""
@@ -155,7 +164,39 @@ class FlowView:
             tcp_flags_s2c=self.tcp_flags_s2c,
             state=self.state,
             initiator=self.initiator,
+            app=self.app,
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObservationView:
+    """A stored observation: where it was seen (``PacketContext`` fields) and what it says.
+
+    ``facts`` holds the observation's own fields as JSON values (see ``inventory.facts``:
+    tuples became lists, nested dataclasses objects, datetimes ISO 8601 text, bytes hex).
+    It is a dict, so it takes no part in the view's hash.
+    """
+
+    id: int
+    capture_id: int
+    ts: datetime
+    """When it was seen (UTC, to the microsecond)."""
+    protocol: str
+    """``PROTOCOL`` of the observation's class (``dhcp``, ``tls``, ...)."""
+    kind: str
+    """Name of the observation's class (``DhcpRequest``, ``TlsClientHello``, ...)."""
+    transport: str
+    """``tcp``, ``udp``, ``icmp``, ``icmpv6``, ``other``, or ``l2`` (no IPs or ports)."""
+    src_ip: str | None
+    dst_ip: str | None
+    src_port: int
+    dst_port: int
+    src_mac: str | None
+    dst_mac: str | None
+    vlan: int
+    flow_id: int
+    """Identity of the flow within its capture source (-1 for layer-2 frames)."""
+    facts: dict[str, Any] = field(hash=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,6 +227,7 @@ class Totals:
     external_hosts: int
     edges: int
     flows: int
+    observations: int
     packets: int
     """Packets read from all captures (``CaptureStats.packets`` summed)."""
     bytes: int
@@ -242,6 +284,15 @@ def _transport(value: str | None) -> None:
         raise InvalidQuery(f"transport {value!r} is not one of {', '.join(sorted(TRANSPORTS))}")
 
 
+def _name(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        raise InvalidQuery(f"{what} must not be empty")
+    return text
+
+
 def _set(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
 
@@ -296,6 +347,8 @@ class EdgeQuery:
     external: bool | None = None
     """True: edges with an external end only; False: internal-only edges."""
     min_bytes: int | None = None
+    app: str | None = None
+    """Only edges with a flow a dissector recognised as this application (in ``apps``)."""
     limit: int | None = None
 
     def __post_init__(self) -> None:
@@ -305,6 +358,7 @@ class EdgeQuery:
         _port(self.port)
         _transport(self.transport)
         _non_negative(self.min_bytes, "min_bytes")
+        _set(self, "app", _name(self.app, "app"))
         _non_negative(self.limit, "limit")
 
 
@@ -320,6 +374,8 @@ class FlowQuery:
     """Server port."""
     transport: str | None = None
     capture_id: int | None = None
+    app: str | None = None
+    """Only flows a dissector recognised as this application."""
     limit: int | None = None
 
     def __post_init__(self) -> None:
@@ -328,4 +384,34 @@ class FlowQuery:
         _set(self, "server", _ip(self.server, "server"))
         _port(self.port)
         _transport(self.transport)
+        _set(self, "app", _name(self.app, "app"))
+        _non_negative(self.limit, "limit")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObservationQuery:
+    """Which observations to list; sorted by time, then id (capture order)."""
+
+    host: str | None = None
+    """Sent or received by this IP (``src_ip`` or ``dst_ip``)."""
+    mac: str | None = None
+    """Sent or received by this MAC (``src_mac`` or ``dst_mac``)."""
+    protocol: str | None = None
+    """``PROTOCOL`` of the observation class (``dhcp``)."""
+    kind: str | None = None
+    """Observation class name (``DhcpRequest``)."""
+    capture_id: int | None = None
+    since: datetime | None = None
+    """Only observations at or after this time."""
+    until: datetime | None = None
+    """Only observations at or before this time."""
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "host", _ip(self.host, "host"))
+        _set(self, "mac", _mac(self.mac))
+        _set(self, "protocol", _name(self.protocol, "protocol"))
+        _set(self, "kind", _name(self.kind, "kind"))
+        _aware(self.since, "since")
+        _aware(self.until, "until")
         _non_negative(self.limit, "limit")

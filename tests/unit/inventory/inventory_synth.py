@@ -3,19 +3,107 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from medsec.inventory import Store
+from medsec.model.observations import Observation, PacketContext
 from medsec.model.traffic import AddressBinding, CaptureStats, CaptureSummary, FlowRecord
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 ROUTER_MAC = "00:00:5e:00:01:01"
 
 
 def at(seconds: float, base: datetime = T0) -> datetime:
     return base + timedelta(seconds=seconds)
+
+
+# --------------------------------------------------------------------------- observations
+# Ad-hoc observation classes: the store must handle any ``Observation`` subclass.
+
+
+class Mode(enum.Enum):
+    ACTIVE = "active"
+    STANDBY = 2
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Part:
+    """A nested value (like ``DicomPresentationContext``)."""
+
+    name: str
+    syntaxes: tuple[str, ...]
+    mode: Mode | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SynthHello(Observation):
+    """Every kind of field the facts serialiser knows."""
+
+    PROTOCOL: ClassVar[str] = "synth"
+    names: tuple[str, ...]
+    seen: datetime
+    raw: bytes
+    part: Part
+    parts: tuple[Part, ...] = ()
+    note: str | None = None
+    flag: bool = False
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SynthBeacon(Observation):
+    """A second protocol, a layer-2 fact."""
+
+    PROTOCOL: ClassVar[str] = "beacon"
+    serial: str
+    mode: Mode = Mode.ACTIVE
+
+
+def ctx(
+    seconds: float,
+    src: str | None = "10.0.0.1",
+    dst: str | None = "10.0.0.2",
+    *,
+    transport: str = "udp",
+    ports: tuple[int, int] = (50000, 104),
+    macs: tuple[str | None, str | None] = (None, None),
+    vlan: int = 0,
+    flow_id: int = 0,
+    base: datetime = T0,
+) -> PacketContext:
+    when = at(seconds, base)
+    return PacketContext(
+        ts_ns=(when - EPOCH) // timedelta(microseconds=1) * 1000 + 789,  # the 789 ns: dropped
+        transport=transport,  # type: ignore[arg-type]
+        src_ip=src,
+        dst_ip=dst,
+        src_port=ports[0],
+        dst_port=ports[1],
+        src_mac=macs[0],
+        dst_mac=macs[1],
+        vlan=vlan,
+        ethertype=0x88CC if src is None else 0x86DD if ":" in src else 0x0800,
+        from_client=True,
+        flow_id=flow_id,
+    )
+
+
+def hello(context: PacketContext, n: int = 0, **fields: Any) -> SynthHello:
+    values: dict[str, Any] = {
+        "names": (f"ae-{n}", "ward-7"),
+        "seen": datetime(2025, 3, 1, 9, 30, n % 60, tzinfo=UTC),
+        "raw": bytes([n % 256, 0xAB, 0x00]),
+        "part": Part(name=f"p{n}", syntaxes=("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")),
+        "count": n,
+    }
+    values.update(fields)
+    return SynthHello(ctx=context, **values)
 
 
 def flow(
@@ -33,6 +121,7 @@ def flow(
     client_mac: str | None = None,
     server_mac: str | None = None,
     base: datetime = T0,
+    app: str | None = None,
 ) -> FlowRecord:
     proto = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58}.get(transport, 47)
     return FlowRecord(
@@ -56,6 +145,7 @@ def flow(
         tcp_flags_s2c=0x1B if transport == "tcp" else 0,
         state="established" if transport == "tcp" else "none",
         initiator="syn" if transport == "tcp" else "port",
+        app=app,
     )
 
 
@@ -92,6 +182,7 @@ def summary(
     complete: bool = True,
     error: str | None = None,
     source: str | None = None,
+    observations: Sequence[Observation] = (),
 ) -> CaptureSummary:
     times = [f.first_seen for f in flows] + [f.last_seen for f in flows]
     times += [b.first_seen for b in bindings] + [b.last_seen for b in bindings]
@@ -111,6 +202,7 @@ def summary(
         last_seen=max(times) if times else None,
         flows=tuple(flows),
         bindings=tuple(bindings),
+        observations=tuple(observations),
         complete=complete,
         error=error,
     )
@@ -120,9 +212,19 @@ def mac_of(i: int) -> str:
     return "02:00:" + ":".join(f"{(i >> s) & 0xFF:02x}" for s in (24, 16, 8, 0))
 
 
-def big_summary(n_flows: int, seed: int = 1, fingerprint: str | None = None) -> CaptureSummary:
+APPS = {104: "dicom", 11112: "dicom", 2575: "hl7", 443: "tls", 80: "http", 53: "dns"}
+
+
+def big_summary(
+    n_flows: int,
+    seed: int = 1,
+    fingerprint: str | None = None,
+    n_observations: int | None = None,
+) -> CaptureSummary:
     """A hospital-sized capture: ~n/20 internal hosts on 20 VLANs, some internet peers seen
-    through the router MAC, ARP and frame bindings."""
+    through the router MAC, ARP and frame bindings; most flows on a known port carry an
+    application (some on the wrong port); ``n_observations`` (default: one per flow) facts
+    about the flows' first packets."""
     rnd = random.Random(seed)
     n_hosts = max(10, n_flows // 20)
     internal = [f"10.{(i >> 16) & 0xFF}.{(i >> 8) & 0xFF}.{i & 0xFF}" for i in range(1, n_hosts)]
@@ -142,11 +244,13 @@ def big_summary(n_flows: int, seed: int = 1, fingerprint: str | None = None) -> 
             server_mac = macs[server]
         start = rnd.uniform(0, 86_000)
         transport = "udp" if rnd.random() < 0.2 else "tcp"
+        port = rnd.choice(ports)
+        app = APPS.get(port) if rnd.random() < 0.8 else rnd.choice([None, "http", "tls"])
         flows.append(
             flow(
                 client,
                 server,
-                rnd.choice(ports),
+                port,
                 transport=transport,
                 start=start,
                 end=start + rnd.uniform(0, 300),
@@ -156,20 +260,44 @@ def big_summary(n_flows: int, seed: int = 1, fingerprint: str | None = None) -> 
                 vlan=vlans[client],
                 client_mac=macs[client],
                 server_mac=server_mac,
+                app=app,
             )
         )
+    observations: list[Observation] = []
+    for n in range(n_flows if n_observations is None else n_observations):
+        i = rnd.randrange(n_flows)
+        f = flows[i]
+        where = ctx(
+            (f.first_seen - T0).total_seconds(),
+            f.client_ip,
+            f.server_ip,
+            transport=f.transport,
+            ports=(f.client_port, f.server_port),
+            macs=(f.client_mac, f.server_mac),
+            vlan=f.vlan,
+            flow_id=i,
+        )
+        if n % 10 == 9:
+            observations.append(SynthBeacon(ctx=where, serial=f"SN{n:08d}", mode=Mode.STANDBY))
+        else:
+            observations.append(hello(where, n, note=None if n % 3 else "first"))
+    observations.sort(key=lambda o: o.ctx.ts_ns)
     bindings = [
         binding(ip, macs[ip], vlan=i % 20 + 1, start=i, end=i + 3600, packets=i % 97 + 1)
         for i, ip in enumerate(internal)
     ]
     bindings += [binding(ip, ROUTER_MAC, vlan=1, packets=5) for ip in external]
     bindings.append(binding("10.0.0.1", ROUTER_MAC, vlan=1, arp=True, frames=False))
-    return summary(fingerprint or f"big-{n_flows}-{seed}", flows, bindings)
+    return summary(
+        fingerprint or f"big-{n_flows}-{seed}", flows, bindings, observations=observations
+    )
 
 
 def snapshot(store: Store) -> dict[str, Any]:
     """Everything the store shows, minus row ids and ingestion times, in an order that does
-    not depend on the engine (so SQLite and PostgreSQL snapshots compare equal)."""
+    not depend on the engine (so SQLite and PostgreSQL snapshots compare equal).
+    Observations name their capture by fingerprint."""
+    fingerprints = {c.id: c.fingerprint for c in store.captures()}
     return {
         "hosts": store.hosts(),
         "edges": sorted(
@@ -179,6 +307,10 @@ def snapshot(store: Store) -> dict[str, Any]:
             (f.record() for f in store.flows()),
             key=lambda r: (r.first_seen, r.client_ip, r.client_port, r.server_ip, r.server_port),
         ),
+        "observations": [
+            (fingerprints[o.capture_id], dataclasses.replace(o, id=0, capture_id=0))
+            for o in store.observations()
+        ],
         "captures": [dataclasses.replace(c, id=0, ingested_at=T0) for c in store.captures()],
         "totals": store.totals(),
     }

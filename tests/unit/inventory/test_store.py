@@ -5,12 +5,27 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
-from inventory_synth import ROUTER_MAC, T0, at, big_summary, binding, flow, snapshot, summary
+from inventory_synth import (
+    ROUTER_MAC,
+    T0,
+    Part,
+    SynthBeacon,
+    SynthHello,
+    at,
+    big_summary,
+    binding,
+    ctx,
+    flow,
+    hello,
+    snapshot,
+    summary,
+)
 
 import medsec.inventory
 from medsec.inventory import (
@@ -20,11 +35,14 @@ from medsec.inventory import (
     HostView,
     IngestResult,
     InvalidQuery,
+    ObservationQuery,
+    ObservationView,
     Store,
     database_url,
 )
 from medsec.model.config import SiteNetworks
 from medsec.model.errors import InventoryError
+from medsec.model.observations import Observation
 from medsec.model.traffic import CaptureStats
 
 DAY = timedelta(days=1)
@@ -50,6 +68,8 @@ def test_public_api_is_locked() -> None:
         "HostView",
         "IngestResult",
         "InvalidQuery",
+        "ObservationQuery",
+        "ObservationView",
         "Store",
         "Totals",
         "database_url",
@@ -61,32 +81,52 @@ def test_empty_store(store: Store) -> None:
     assert store.edges() == []
     assert store.flows() == []
     assert store.captures() == []
+    assert store.observations() == []
     totals = store.totals()
-    assert (totals.captures, totals.hosts, totals.edges, totals.flows, totals.packets) == (
-        0,
-        0,
-        0,
-        0,
-        0,
-    )
+    assert (
+        totals.captures,
+        totals.hosts,
+        totals.edges,
+        totals.flows,
+        totals.observations,
+        totals.packets,
+    ) == (0, 0, 0, 0, 0, 0)
     assert store.capture_status("nope") is None
 
 
 def test_ingest_is_idempotent(store: Store, site: SiteNetworks) -> None:
     s = summary(
         "cap-1",
-        [flow("10.0.0.1", "10.0.0.2", 104), flow("10.0.0.1", "8.8.8.8", 53, transport="udp")],
+        [
+            flow("10.0.0.1", "10.0.0.2", 104, app="dicom"),
+            flow("10.0.0.1", "8.8.8.8", 53, transport="udp"),
+        ],
         [binding("10.0.0.1", MAC_A)],
+        observations=[hello(ctx(0.5), 1), SynthBeacon(ctx=ctx(0.7, None, None), serial="S")],
     )
     first = store.ingest(s, site)
     assert not first.skipped
-    assert (first.flows, first.edges, first.hosts, first.bindings) == (2, 2, 3, 1)
+    assert (first.flows, first.edges, first.hosts, first.bindings, first.observations) == (
+        2,
+        2,
+        3,
+        1,
+        2,
+    )
     before = snapshot(store)
+    assert len(before["observations"]) == 2
     again = store.ingest(s, site)
     assert again.skipped
     assert again.capture_id == first.capture_id
-    assert (again.flows, again.edges, again.hosts, again.bindings) == (0, 0, 0, 0)
+    assert (again.flows, again.edges, again.hosts, again.bindings, again.observations) == (
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     assert snapshot(store) == before
+    assert store.totals().observations == 2
     assert store.capture_status("cap-1") == "complete"
 
 
@@ -362,6 +402,185 @@ def test_flow_filters_and_round_trip(store: Store, site: SiteNetworks) -> None:
     assert records(limit=1) == [one[1]]
 
 
+def test_flow_app_round_trip(store: Store, site: SiteNetworks) -> None:
+    flows = [
+        flow("10.0.0.1", "10.0.0.2", 104, start=1, app="dicom"),
+        flow("10.0.0.1", "10.0.0.2", 8080, start=2, app="hl7"),  # by content, not port
+        flow("10.0.0.1", "10.0.0.2", 443, start=3),
+    ]
+    store.ingest(summary("apps", flows), site)
+    stored = store.flows()
+    assert [f.app for f in stored] == ["dicom", "hl7", None]
+    assert [f.record() for f in stored] == flows
+    assert [f.server_port for f in store.flows(FlowQuery(app="hl7"))] == [8080]
+    assert store.flows(FlowQuery(app="tls")) == []
+
+
+def test_edge_apps_merge_across_captures(store: Store, site: SiteNetworks) -> None:
+    a, b = ("10.0.0.1", "10.0.0.2", 104), ("10.0.0.3", "10.0.0.2", 104)
+    one = [
+        flow(*a, app="dicom"),
+        flow(*a, app="dicom"),
+        flow(*a, app="http"),
+        flow(*a),
+        flow(*b, app="hl7"),
+        flow(*b, app="dicom"),  # a tie: by name
+        flow("10.0.0.1", "10.0.0.9", 22),  # nothing recognised
+    ]
+    two = [
+        flow(*a, app="http", base=T0 + DAY),
+        flow(*a, app="http", base=T0 + DAY),
+        flow(*a, app="http", base=T0 + DAY),
+        flow(*a, app="hl7", base=T0 + DAY),
+    ]
+    store.ingest(summary("one", one), site)
+    after_one = {(e.client, e.server_port): e for e in store.edges()}
+    assert after_one[("10.0.0.1", 104)].apps == ("dicom", "http")
+    assert after_one[("10.0.0.1", 104)].app == "dicom"
+    store.ingest(summary("two", two), site)
+
+    edges = {(e.client, e.server, e.server_port): e for e in store.edges()}
+    first = edges[a]
+    assert first.flows == 8  # every flow counts, recognised or not
+    assert first.apps == ("http", "dicom", "hl7")  # 4, 2, 1 flows
+    assert first.app == "http"
+    assert (edges[b].apps, edges[b].app) == (("dicom", "hl7"), "dicom")
+    unknown = edges[("10.0.0.1", "10.0.0.9", 22)]
+    assert (unknown.apps, unknown.app) == ((), None)
+
+    # The same captures into a fresh store in the other order give the same edges.
+    with Store.open("sqlite://") as other:
+        other.ingest(summary("two", two), site)
+        other.ingest(summary("one", one), site)
+        assert sorted(other.edges(), key=lambda e: e.client) == sorted(
+            store.edges(), key=lambda e: e.client
+        )
+
+
+def test_edge_app_filter(store: Store, site: SiteNetworks) -> None:
+    flows = [
+        flow("10.0.0.1", "10.0.0.2", 104, app="dicom", nbytes=(900, 0)),
+        flow("10.0.0.1", "10.0.0.2", 104, app="dicom", nbytes=(900, 0)),
+        flow("10.0.0.1", "10.0.0.2", 104, app="hl7", nbytes=(900, 0)),
+        flow("10.0.0.3", "10.0.0.2", 2575, app="hl7", nbytes=(500, 0)),
+        flow("10.0.0.3", "10.0.0.4", 2575, nbytes=(400, 0)),
+        flow("10.0.0.5", "10.0.0.2", 11112, app="dicom", transport="udp", nbytes=(100, 0)),
+    ]
+    store.ingest(summary("cap", flows), site)
+    keys = lambda **q: [(e.client, e.server_port) for e in store.edges(EdgeQuery(**q))]  # noqa: E731
+    assert keys(app="hl7") == [("10.0.0.1", 104), ("10.0.0.3", 2575)]  # not only the first app
+    assert keys(app="dicom") == [("10.0.0.1", 104), ("10.0.0.5", 11112)]
+    assert keys(app=" dicom ") == keys(app="dicom")
+    assert keys(app="dicom", transport="udp") == [("10.0.0.5", 11112)]
+    assert keys(app="dicom", limit=1) == [("10.0.0.1", 104)]
+    assert keys(app="hl7", server="10.0.0.4") == []
+    assert keys(app="tls") == []
+    (limited,) = store.edges(EdgeQuery(app="hl7", limit=1))
+    assert limited.apps == ("dicom", "hl7")  # a filter does not hide the edge's other apps
+
+
+def test_observations_round_trip(store: Store, site: SiteNetworks) -> None:
+    ist = timezone(timedelta(hours=5, minutes=30))
+    where = ctx(
+        12.000001,
+        "10.0.0.5",
+        "10.0.0.6",
+        transport="tcp",
+        ports=(40000, 104),
+        macs=("02:00:00:00:00:AA", MAC_B),
+        vlan=12,
+        flow_id=77,
+    )
+    rich = SynthHello(
+        ctx=where,
+        names=("CT_SCANNER", "PACS"),
+        seen=datetime(2025, 3, 1, 15, 0, tzinfo=ist),
+        raw=b"\x00\x01\xfe",
+        part=Part(name="ct", syntaxes=("1.2.840.10008.1.2",)),
+        parts=(Part(name="x", syntaxes=()),),
+        note=None,
+        flag=True,
+        count=2**40,
+    )
+    lldp = SynthBeacon(
+        ctx=ctx(3, None, None, transport="l2", ports=(0, 0), macs=(MAC_A, None), flow_id=-1),
+        serial="ü-\x00-SN",
+    )
+    result = store.ingest(summary("obs", observations=[rich, lldp]), site)
+    assert result.observations == 2
+
+    first, second = store.observations()  # by time: the beacon first
+    assert isinstance(first, ObservationView)
+    assert first.capture_id == result.capture_id
+    assert (first.protocol, first.kind, first.transport) == ("beacon", "SynthBeacon", "l2")
+    assert (first.src_ip, first.dst_ip, first.src_mac, first.dst_mac) == (None, None, MAC_A, None)
+    assert first.facts == {"serial": "ü-\x00-SN", "mode": "active"}
+    assert first.flow_id == -1
+    assert second.id < first.id  # stored in capture order, listed by time
+    assert (second.protocol, second.kind) == ("synth", "SynthHello")
+    assert second.ts == at(12.000001)  # nanoseconds truncated to microseconds
+    assert second.ts.tzinfo is not None and second.ts.utcoffset() == timedelta(0)
+    assert (second.src_ip, second.dst_ip, second.src_port, second.dst_port) == (
+        "10.0.0.5",
+        "10.0.0.6",
+        40000,
+        104,
+    )
+    assert (second.src_mac, second.dst_mac) == ("02:00:00:00:00:aa", MAC_B)  # lower-case
+    assert (second.vlan, second.flow_id, second.transport) == (12, 77, "tcp")
+    assert second.facts == {
+        "names": ["CT_SCANNER", "PACS"],
+        "seen": "2025-03-01T09:30:00+00:00",
+        "raw": "0001fe",
+        "part": {"name": "ct", "syntaxes": ["1.2.840.10008.1.2"], "mode": None},
+        "parts": [{"name": "x", "syntaxes": [], "mode": None}],
+        "note": None,
+        "flag": True,
+        "count": 2**40,
+    }
+    hash(second)  # a frozen value, hashable although ``facts`` is a dict
+    assert store.totals().observations == 2
+
+
+def test_observation_filters_and_order(store: Store, site: SiteNetworks) -> None:
+    one = [
+        hello(ctx(30, "10.0.0.1", "10.0.0.2", macs=(MAC_A, MAC_B)), 1),
+        hello(ctx(10, "10.0.0.3", "10.0.0.1", macs=(None, MAC_A)), 2),
+        SynthBeacon(ctx=ctx(10, "10.0.0.3", "10.0.0.4"), serial="tie"),  # same time: by id
+        SynthBeacon(ctx=ctx(20, None, None, transport="l2", macs=(MAC_B, None)), serial="l2"),
+    ]
+    two = [hello(ctx(5, "10.0.0.9", "10.0.0.1", base=T0 + DAY), 3)]
+    c1 = store.ingest(summary("one", observations=one), site).capture_id
+    c2 = store.ingest(summary("two", observations=two), site).capture_id
+
+    def counts(**q: Any) -> list[Any]:
+        found = store.observations(ObservationQuery(**q))
+        return [o.facts.get("count", o.facts.get("serial")) for o in found]
+
+    assert counts() == [2, "tie", "l2", 1, 3]
+    assert counts(host="10.0.0.1") == [2, 1, 3]
+    assert counts(host="10.0.0.3") == [2, "tie"]
+    assert counts(mac=MAC_A.upper()) == [2, 1]
+    assert counts(mac=MAC_B) == ["l2", 1]
+    assert counts(protocol="beacon") == ["tie", "l2"]
+    assert counts(kind="SynthHello") == [2, 1, 3]
+    assert counts(kind="SynthHello", protocol="beacon") == []
+    assert counts(capture_id=c2) == [3]
+    assert counts(capture_id=c1, host="10.0.0.1") == [2, 1]
+    assert counts(since=at(20)) == ["l2", 1, 3]
+    assert counts(until=at(20)) == [2, "tie", "l2"]
+    assert counts(since=at(10), until=at(10)) == [2, "tie"]  # both ends included
+    assert counts(
+        since=datetime(2025, 3, 1, 13, 30, 20, tzinfo=timezone(timedelta(hours=5.5)))
+    ) == [
+        "l2",
+        1,
+        3,
+    ]
+    assert counts(limit=2) == [2, "tie"]
+    assert counts(host="10.9.9.9") == []
+
+
 def test_times_round_trip_as_aware_utc(
     store_url: str, site: SiteNetworks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -404,6 +623,25 @@ def test_naive_times_are_refused_and_store_nothing(store: Store, site: SiteNetwo
         store.ingest(summary("naive", [naive]), site)
     assert store.totals().captures == 0
     assert store.capture_status("naive") is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnObservationWhoseClassNameIsFarTooLongToBeStoredInTheKindColumnOfTheTable(Observation):
+    PROTOCOL: ClassVar[str] = "long"
+
+
+def test_names_too_long_are_refused_on_every_engine(store: Store, site: SiteNetworks) -> None:
+    long_app = flow("10.0.0.1", "10.0.0.2", 104, app="a" * 33)
+    with pytest.raises(ValueError, match="longer than 32"):
+        store.ingest(summary("app", [long_app]), site)
+    long_kind = AnObservationWhoseClassNameIsFarTooLongToBeStoredInTheKindColumnOfTheTable(
+        ctx=ctx(0)
+    )
+    with pytest.raises(ValueError, match="longer than 64"):
+        store.ingest(summary("kind", observations=[long_kind]), site)
+    assert store.totals().captures == 0
+    store.ingest(summary("fits", [dataclasses.replace(long_app, app="a" * 32)]), site)
+    assert store.flows()[0].app == "a" * 32
 
 
 def test_partial_capture_and_stats(store: Store, site: SiteNetworks) -> None:
@@ -484,6 +722,15 @@ def test_reopen_keeps_data(store_url: str, site: SiteNetworks) -> None:
         (EdgeQuery, {"transport": "sctp"}, "transport"),
         (EdgeQuery, {"min_bytes": -5}, "min_bytes"),
         (FlowQuery, {"client": "host.example"}, "IP address"),
+        (FlowQuery, {"app": ""}, "app"),
+        (EdgeQuery, {"app": "  "}, "app"),
+        (ObservationQuery, {"host": "10.0.0"}, "IP address"),
+        (ObservationQuery, {"mac": "02:00:00:00:00"}, "MAC"),
+        (ObservationQuery, {"protocol": ""}, "protocol"),
+        (ObservationQuery, {"kind": " "}, "kind"),
+        (ObservationQuery, {"since": datetime(2025, 1, 1)}, "timezone"),
+        (ObservationQuery, {"until": datetime(2025, 1, 1)}, "timezone"),
+        (ObservationQuery, {"limit": -1}, "limit"),
     ],
 )
 def test_invalid_queries(query: type[Any], kwargs: dict[str, Any], message: str) -> None:

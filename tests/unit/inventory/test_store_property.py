@@ -1,7 +1,7 @@
 """Property: however captures are ingested (any order, each twice), the store holds their sum.
 
-An independent model recomputes edges, hosts and bindings from the summaries; the store's
-views and totals must equal it.
+An independent model recomputes edges (with their applications), hosts and bindings from the
+summaries; the store's views and totals must equal it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inventory_synth import T0, summary
+from inventory_synth import T0, SynthBeacon, ctx, summary
 
 from medsec.inventory import Store, Totals
 from medsec.model.config import SiteNetworks
@@ -68,6 +68,7 @@ def flows(draw: st.DrawFn) -> FlowRecord:
         tcp_flags_s2c=draw(st.integers(0, 63)),
         state="established" if transport == "tcp" else "none",
         initiator="syn" if transport == "tcp" else "port",
+        app=draw(st.sampled_from([None, None, "dicom", "hl7", "tls"])),
     )
 
 
@@ -95,6 +96,10 @@ def captures(draw: st.DrawFn) -> tuple[list[CaptureSummary], list[int]]:
             draw(st.lists(flows(), max_size=8)),
             draw(st.lists(bindings(), max_size=4)),
             packets=draw(st.integers(0, 10**9)),
+            observations=[
+                SynthBeacon(ctx=ctx(t), serial=f"{i}-{t}")
+                for t in draw(st.lists(st.integers(0, 100), max_size=3))
+            ],
         )
         for i in range(n)
     ]
@@ -110,6 +115,7 @@ def is_host(ip: str) -> bool:
 @dataclass
 class Expected:
     edges: dict[tuple[str, str, str, int], list[object]] = field(default_factory=dict)
+    apps: dict[tuple[str, str, str, int], dict[str, int]] = field(default_factory=dict)
     hosts: dict[str, list[object]] = field(default_factory=dict)
     bindings: dict[tuple[str, str, int], list[object]] = field(default_factory=dict)
 
@@ -129,6 +135,9 @@ def model(summaries: list[CaptureSummary]) -> Expected:
             e[2] += 1  # type: ignore[operator]
             e[3] += f.packets_c2s + f.packets_s2c  # type: ignore[operator]
             e[4] += f.bytes_c2s + f.bytes_s2c  # type: ignore[operator]
+            apps = exp.apps.setdefault(key, {})
+            if f.app is not None:
+                apps[f.app] = apps.get(f.app, 0) + 1
             for ip, sent, recv, bsent, brecv, role in (
                 (f.client_ip, f.packets_c2s, f.packets_s2c, f.bytes_c2s, f.bytes_s2c, 6),
                 (f.server_ip, f.packets_s2c, f.packets_c2s, f.bytes_s2c, f.bytes_c2s, 7),
@@ -174,6 +183,14 @@ def test_any_order_twice_equals_the_sum(case: tuple[list[CaptureSummary], list[i
             for e in store.edges()
         }
         assert edges == exp.edges
+        assert {
+            (e.client, e.server, e.transport, e.server_port): e.apps for e in store.edges()
+        } == {
+            key: tuple(sorted(apps, key=lambda a: (-apps[a], a))) for key, apps in exp.apps.items()
+        }
+        assert [e.app for e in store.edges()] == [
+            e.apps[0] if e.apps else None for e in store.edges()
+        ]
         hosts = store.hosts()
         assert {
             h.ip: [
@@ -201,6 +218,7 @@ def test_any_order_twice_equals_the_sum(case: tuple[list[CaptureSummary], list[i
             external_hosts=len(exp.hosts) - internal,
             edges=len(exp.edges),
             flows=sum(len(s.flows) for s in summaries),
+            observations=sum(len(s.observations) for s in summaries),
             packets=sum(s.stats.packets for s in summaries),
             bytes=sum(s.stats.bytes for s in summaries),
         )
