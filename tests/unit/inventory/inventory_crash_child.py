@@ -3,8 +3,10 @@ write transaction has reached a given point; the test then kills it with SIGKILL
 
     python inventory_crash_child.py URL FLOWS SEED POINT
 
-POINT: ``capture`` (capture row inserted), ``flows`` (some flows written), ``edges``,
-``hosts``, ``bindings`` (that upsert ran), ``commit`` (just before COMMIT) - the child
+POINT: ``capture`` (capture row inserted), ``flows`` (some flows written), ``observations``
+(some observations written; on PostgreSQL, whose COPY is invisible here, both are written),
+``edges``, ``edge_apps``, ``hosts``, ``bindings`` (that upsert ran), ``commit`` (just
+before COMMIT) - the child
 prints ``IN-TRANSACTION`` there and waits to be killed; ``random`` prints it after the
 capture row and carries on, so the kill lands wherever the ingest happens to be.
 """
@@ -27,7 +29,7 @@ def main() -> None:
     url, flows, seed, point = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
     summary = big_summary(flows, seed=seed)
     store = Store.open(url)
-    state = {"capture": False, "flow_batches": 0}
+    state = {"capture": False, "flow_batches": 0, "observation_batches": 0}
 
     def reached() -> None:
         sys.stdout.write("IN-TRANSACTION\n")
@@ -52,9 +54,15 @@ def main() -> None:
             state["flow_batches"] += 1
             if point == "flows" and state["flow_batches"] == 1:
                 reached()
-        elif head.startswith("CREATE TEMPORARY TABLE") and point == "flows":
-            reached()  # PostgreSQL: all flows COPYed, first staging table created
-        elif point in ("edges", "hosts", "bindings") and head.startswith(f"INSERT INTO {point}"):
+        elif head.startswith("INSERT INTO observations"):  # SQLite: one executemany per batch
+            state["observation_batches"] += 1
+            if point == "observations" and state["observation_batches"] == 1:
+                reached()
+        elif head.startswith("CREATE TEMPORARY TABLE") and point in ("flows", "observations"):
+            reached()  # PostgreSQL: all flows and observations COPYed, first staging table
+        elif point in ("edges", "edge_apps", "hosts", "bindings") and head.startswith(
+            f"INSERT INTO {point} "
+        ):
             reached()
 
     @event.listens_for(Engine, "commit")

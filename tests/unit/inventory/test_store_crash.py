@@ -1,10 +1,10 @@
 """kill -9 during an ingest leaves a consistent database that a re-run completes.
 
-A child process ingests a large synthetic capture into a store that already holds one; it
-signals once its write transaction has reached a chosen point and is killed with SIGKILL
-there. Afterwards the database must pass SQLite's integrity check, hold nothing of the
-killed capture (and the earlier capture unchanged), and re-ingesting the capture must give
-exactly what a clean run gives.
+A child process ingests a large synthetic capture (flows with applications, observations)
+into a store that already holds one; it signals once its write transaction has reached a
+chosen point and is killed with SIGKILL there. Afterwards the database must pass SQLite's
+integrity check, hold nothing of the killed capture (and the earlier capture unchanged),
+and re-ingesting the capture must give exactly what a clean run gives.
 """
 
 from __future__ import annotations
@@ -29,7 +29,20 @@ from medsec.model.config import SiteNetworks
 HERE = Path(__file__).resolve().parent
 FLOWS = 10_000
 SITE = SiteNetworks.default()
-POINTS = ["capture", "flows", "edges", "hosts", "bindings", "commit", "random-1", "random-2"]
+POINTS = [
+    "capture",
+    "flows",
+    "observations",
+    "edges",
+    "edge_apps",
+    "hosts",
+    "bindings",
+    "commit",
+    "random-1",
+    "random-2",
+]
+WRITTEN = ("flows", "observations", "edges", "edge_apps", "hosts", "bindings", "commit")
+"""Points by which the killed transaction has spilled data to disk (SQLite)."""
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +117,7 @@ def test_kill_9_during_ingest(store_url: str, point: str, clean: dict[str, Any])
     path = sqlite_path(store_url)
     if path is not None:
         wal = path.with_name(path.name + "-wal")
-        if point in ("flows", "edges", "hosts", "bindings", "commit"):
+        if point in WRITTEN:
             # The kill really hit a transaction with data on disk (spilled, uncommitted).
             assert wal.exists() and wal.stat().st_size > 64 * 1024
         check = sqlite3.connect(path)
