@@ -194,3 +194,26 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     done = medsec("hosts", "--network", "not-a-cidr", db=tmp_path / "u.db", check=False)
     assert done.returncode != 0 and "Traceback" not in done.stderr
+
+
+def test_inspect_labels_edges_and_keeps_no_patient_data(shared_data: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "inspect.db"
+    pcaps = shared_data / "pcap"
+    hl7 = pcaps / "ndpi" / "hl7.pcap"
+    dicom = pcaps / "loopback_generated" / "dicom_dcmtk367_pynetdicom304_loopback.pcap"
+    medsec("discover", "--inspect", str(hl7), str(dicom), db=db)
+    edges = as_json("map", db=db)
+    apps = {(e["server_port"], e["app"]) for e in edges}
+    assert {(6661, "hl7"), (11112, "dicom"), (11113, "dicom")} <= apps
+    assert all(e["apps"] == ([e["app"]] if e["app"] else []) for e in edges)
+    # the ADT^A01 in hl7.pcap is about patient MOUSE^MICKEY, id 135769: the device facts
+    # (sending application) are kept, nothing of the PID/NK1 segments is
+    exported = medsec("export", "--format", "json", db=db).stdout
+    with sqlite3.connect(db) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "SENDING_APPLICATION" in dump
+    for text in (exported, dump):
+        for secret in ("MOUSE", "MICKEY", "135769", "Main St", "ohtoodles"):
+            assert secret not in text

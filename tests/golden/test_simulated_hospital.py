@@ -33,7 +33,7 @@ def hospital(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     settings = Settings()
     store = open_inventory(settings, str(where / "golden.db"))
     with store:
-        outcome = discover_file(result.pcap, store, settings)
+        outcome = discover_file(result.pcap, store, settings, dissect=True)
         assert outcome.ok, outcome.error
         output = {
             "hosts": rows(store.hosts()),
@@ -111,3 +111,23 @@ def test_matches_reviewed_output(hospital: dict[str, Any], request: pytest.Fixtu
     expected = json.loads(EXPECTED.read_text())
     for part in ("hosts", "edges", "flows"):
         assert current[part] == expected[part], part
+
+
+def test_edges_are_labelled_with_their_application(hospital: dict[str, Any]) -> None:
+    """Every edge of a protocol medsec dissects carries the application the simulator wrote
+    (IPP travels as HTTP); no edge is labelled with an application it does not carry."""
+    from medsec.dissect import default_dissectors
+
+    dissected = {d.name for d in default_dissectors()}
+    carried_as = {"ipp": "http"}
+    found = {edge_key(e): e for e in hospital["output"]["edges"]}
+    checked = 0
+    for edge in hospital["truth"]["edges"]:
+        expected = carried_as.get(edge["app"], edge["app"])
+        got = found[edge_key(edge)]["app"]
+        if expected in dissected:
+            assert got == expected, edge_key(edge)
+            checked += 1
+        else:
+            assert got is None, (edge_key(edge), got)
+    assert checked > 100

@@ -59,6 +59,8 @@ def edge_row(edge: EdgeView) -> dict[str, Any]:
         "first_seen": iso(edge.first_seen),
         "last_seen": iso(edge.last_seen),
         "external": edge.external,
+        "app": edge.app,
+        "apps": list(edge.apps),
     }
 
 
