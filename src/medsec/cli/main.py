@@ -342,12 +342,13 @@ def map_(
         return
     _print_table(
         f"Communication map ({len(edges)} edges)",
-        ("client", "server", "service", "flows", "packets", "bytes", "first", "last"),
+        ("client", "server", "service", "app", "flows", "packets", "bytes", "first", "last"),
         (
             (
                 e.client,
                 e.server + (" [yellow](external)[/yellow]" if e.external else ""),
                 _service(e),
+                e.app or "-",
                 f"{e.flows:,}",
                 f"{e.packets:,}",
                 _human_bytes(e.bytes),
@@ -479,14 +480,17 @@ def demo(
     stdout.print(f"  {result.pcap}: {result.packets:,} packets, {_human_bytes(result.bytes)}")
     state.db = str(db_file)
     with state.store() as store:
-        outcomes = _run_discover(store, [pcap], None, None)
+        outcomes = _run_discover(store, [pcap], None, None, dissect=True)
         totals = store.totals()
         _print_discover_table(outcomes, totals, store.url)
         top = inv.list_edges(store, inv.EdgeQuery(limit=10))
     _print_table(
         "Top conversations by bytes",
-        ("client", "server", "service", "flows", "bytes"),
-        ((e.client, e.server, _service(e), f"{e.flows:,}", _human_bytes(e.bytes)) for e in top),
+        ("client", "server", "service", "application", "flows", "bytes"),
+        (
+            (e.client, e.server, _service(e), e.app or "-", f"{e.flows:,}", _human_bytes(e.bytes))
+            for e in top
+        ),
     )
     stdout.print(
         f"\nDatabase: [bold]{db_file}[/bold]\nTry:  medsec --db {db_file} hosts\n"
