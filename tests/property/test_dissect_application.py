@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from medsec.dissect.banners import (
@@ -38,14 +37,8 @@ from medsec.model.observations.ssh import SshBanner
 from medsec.model.observations.tls import TlsClientHello
 from medsec.model.observations.web import HttpRequest
 
-from tests_support.dissect_harness import ctx
+from tests_support.dissect_harness import PROPERTY, ctx, run_hostile
 
-EXAMPLES = int(os.environ.get("MEDSEC_PROPERTY_EXAMPLES", "150"))
-PROPERTY = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 DISSECTORS: list[Any] = [
     TlsDissector(),
     HttpDissector(),
@@ -63,14 +56,7 @@ CONTEXT = ctx()
 
 
 def run(dissector: Any, data: bytes) -> list[Observation]:
-    """What the pipeline may see: observations, or DissectError (counted, contained)."""
-    assert isinstance(dissector.signature(data), bool)
-    try:
-        found = list(dissector.dissect(data, CONTEXT))
-    except DissectError:
-        return []
-    assert all(isinstance(o, Observation) for o in found)
-    return found
+    return run_hostile(dissector, data, [CONTEXT])
 
 
 # --- seeds ---------------------------------------------------------------------------------

@@ -9,12 +9,11 @@ hang. Round trips: messages built by pynetdicom (DICOM), by hand from random hea
 from __future__ import annotations
 
 import io
-import os
 import time
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pynetdicom import dimse_messages, dimse_primitives
 from pynetdicom.pdu import A_ASSOCIATE_RQ, P_DATA_TF
@@ -29,33 +28,19 @@ from pynetdicom.presentation import build_context
 from medsec.dissect.dicom import DicomDissector, storage_sop_classes
 from medsec.dissect.hl7 import Hl7Dissector
 from medsec.dissect.poct import PoctDissector
-from medsec.model.errors import DissectError
 from medsec.model.observations import Observation
 from medsec.model.observations.dicom import DicomAssociationRequest, DicomCommand
 from medsec.model.observations.hl7 import Hl7Message
 from medsec.model.observations.poct import PoctHello
 
-from tests_support.dissect_harness import ctx
+from tests_support.dissect_harness import PROPERTY, ctx, run_hostile
 
-EXAMPLES = int(os.environ.get("MEDSEC_PROPERTY_EXAMPLES", "150"))
-PROPERTY = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 DISSECTORS = [DicomDissector(), Hl7Dissector(), PoctDissector()]
 CONTEXT = ctx()
 
 
 def run(dissector: Any, data: bytes) -> list[Observation]:
-    """What the pipeline may see: observations, or DissectError (counted, contained)."""
-    assert isinstance(dissector.signature(data), bool)
-    try:
-        found = list(dissector.dissect(data, CONTEXT))
-    except DissectError:
-        return []
-    assert all(isinstance(o, Observation) for o in found)
-    return found
+    return run_hostile(dissector, data, [CONTEXT])
 
 
 # --- valid seeds to mutate ----------------------------------------------------------------

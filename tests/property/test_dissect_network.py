@@ -9,12 +9,11 @@ trips: messages built from random field values come back with the same facts.
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from medsec.dissect.cdp import CdpDissector
@@ -39,14 +38,8 @@ from medsec.model.observations.discovery import (
 from medsec.model.observations.management import SnmpMessage, SyslogMessage
 from medsec.model.observations.naming import DnsQuery, DnsTextRecord, NetbiosNameQuery
 
-from tests_support.dissect_harness import ctx
+from tests_support.dissect_harness import PROPERTY, ctx, run_hostile
 
-EXAMPLES = int(os.environ.get("MEDSEC_PROPERTY_EXAMPLES", "150"))
-PROPERTY = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 DISSECTORS: list[Any] = [
     DhcpDissector(),
     Dhcpv6Dissector(),
@@ -77,16 +70,7 @@ def contexts(dissector: Any) -> list[PacketContext]:
 
 
 def run(dissector: Any, data: bytes) -> list[Observation]:
-    """What the pipeline may see: observations, or DissectError (counted, contained)."""
-    assert isinstance(dissector.signature(data), bool)
-    found: list[Observation] = []
-    for context in contexts(dissector):
-        try:
-            found.extend(dissector.dissect(data, context))
-        except DissectError:
-            continue
-    assert all(isinstance(o, Observation) for o in found)
-    return found
+    return run_hostile(dissector, data, contexts(dissector))
 
 
 # --- builders of valid messages -----------------------------------------------------------

@@ -8,11 +8,14 @@ exactly as the capture engine will hand them to a dissector.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import dpkt
+from hypothesis import HealthCheck, settings
 
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
@@ -126,3 +129,28 @@ def dissect_safely(dissector: object, data: bytes, context: PacketContext) -> li
         return list(dissector.dissect(data, context))  # type: ignore[attr-defined]
     except DissectError:
         return []
+
+
+EXAMPLES = int(os.environ.get("MEDSEC_PROPERTY_EXAMPLES", "150"))
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+"""Hypothesis settings of the dissector properties (``MEDSEC_PROPERTY_EXAMPLES`` scales)."""
+
+
+def run_hostile(
+    dissector: Any, data: bytes, contexts: Iterable[PacketContext] | None = None
+) -> list[Observation]:
+    """What the pipeline may see of hostile bytes: ``signature`` answers a bool, ``dissect``
+    yields observations or raises ``DissectError`` (counted, contained) - nothing else."""
+    assert isinstance(dissector.signature(data), bool)
+    found: list[Observation] = []
+    for context in contexts if contexts is not None else (ctx(),):
+        try:
+            found.extend(dissector.dissect(data, context))
+        except DissectError:
+            continue
+    assert all(isinstance(o, Observation) for o in found)
+    return found
