@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from netns import require_netns, terminate, veth_pair
+from netns import Netns, require_netns, terminate, veth_pair
 
 pytestmark = pytest.mark.netns
 
@@ -44,6 +44,18 @@ for i in range(3):
 """
 
 
+def wait_for_packet_socket(ns: Netns, timeout: float = 60) -> None:
+    """Until an AF_PACKET socket is open in the namespace (``/proc/net/packet`` is per
+    namespace): medsec's start-up may take seconds on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(ns.run("cat", "/proc/net/packet").stdout.splitlines()) > 1:
+            time.sleep(0.2)
+            return
+        time.sleep(0.1)
+    raise AssertionError("medsec never opened its capture socket")
+
+
 def test_live_discovery_in_namespaces(tmp_path: Path) -> None:
     require_netns()
     db = tmp_path / "live.db"
@@ -55,13 +67,13 @@ def test_live_discovery_in_namespaces(tmp_path: Path) -> None:
             assert server.stdout.readline().strip() == "ready"
             capture = subprocess.Popen(
                 pair.a.argv(
-                    *medsec, "discover", "--interface", pair.a_if, "--duration", "4", "--json"
+                    *medsec, "discover", "--interface", pair.a_if, "--duration", "6", "--json"
                 ),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            time.sleep(1.5)  # the capture socket is open well before the traffic starts
+            wait_for_packet_socket(pair.a)  # no traffic before medsec listens
             pair.b.python(CLIENT, pair.a_ip)
             out, err = capture.communicate(timeout=60)
             assert capture.returncode == 0, err
