@@ -9,16 +9,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from medsec.capture import kernel
 from medsec.capture.formats import fingerprint
 from medsec.capture.reader import CaptureWalker, read_capture
-from medsec.dissect import default_dissectors
-from medsec.dissect.pipeline import DissectPipeline
 from medsec.inventory import IngestResult, Store
 from medsec.model.config import Settings
 from medsec.model.errors import CaptureCorrupt, CaptureError, MedsecError
 from medsec.model.traffic import CaptureStats, CaptureSummary
+
+if TYPE_CHECKING:
+    from medsec.dissect.pipeline import DissectPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def discover_file(
             source=str(path), skipped=True, stats=None, flows=0, hosts=0, seconds=0.0
         )
     if dissect:
-        pipeline = DissectPipeline(default_dissectors())
+        pipeline = _pipeline()
         summary = read_capture(path, progress=progress, sink=pipeline)
         summary = replace(summary, observations=tuple(pipeline.observations))
     else:
@@ -133,8 +135,8 @@ def discover_chunks(
 ) -> DiscoverOutcome:
     """Account live chunks of classic-pcap records (nanosecond timestamps) and store them."""
     started = time.perf_counter()
-    pipeline = DissectPipeline(default_dissectors() if dissect else [])
-    walker = CaptureWalker(kernel.FORMAT_PCAP, pipeline if dissect else None)
+    pipeline = _pipeline() if dissect else None
+    walker = CaptureWalker(kernel.FORMAT_PCAP, pipeline)
     walker.interfaces.set_pcap(linktype, nanosecond=True)
     walker.walk_chunks(chunks, progress=progress)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -143,9 +145,18 @@ def discover_chunks(
         fingerprint=f"live:{source}:{stamp}:{secrets.token_hex(4)}",
         label="live",
     )
-    summary = replace(summary, observations=tuple(pipeline.observations))
+    if pipeline is not None:
+        summary = replace(summary, observations=tuple(pipeline.observations))
     result = store.ingest(summary, settings.site)
     return _outcome(summary, result, time.perf_counter() - started)
+
+
+def _pipeline() -> DissectPipeline:
+    """The dissect stage with every shipped dissector (imported only when inspecting)."""
+    from medsec.dissect import default_dissectors
+    from medsec.dissect.pipeline import DissectPipeline
+
+    return DissectPipeline(default_dissectors())
 
 
 def _outcome(summary: CaptureSummary, result: IngestResult, seconds: float) -> DiscoverOutcome:
