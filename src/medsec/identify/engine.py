@@ -117,7 +117,9 @@ class IdentifyEngine:
                 ctx = obs.ctx
                 host = ctx.src_ip if rule.subject == "src" else ctx.dst_ip
                 mac = ctx.src_mac if rule.subject == "src" else None
-                if host is None:
+                if host is None or not _is_host_address(host):
+                    # a DHCP client before its lease speaks from 0.0.0.0: its MAC names it;
+                    # a multicast or broadcast destination is nobody
                     host = mac if rule.subject == "src" else None
                 if host is None:
                     continue
@@ -181,6 +183,19 @@ class IdentifyEngine:
                 )
             )
         return out
+
+
+_UNSPECIFIED = frozenset({"0.0.0.0", "::", "255.255.255.255"})
+
+
+def _is_host_address(ip: str) -> bool:
+    """Unicast and specified: an address a single host answers to."""
+    if ip in _UNSPECIFIED:
+        return False
+    if ":" in ip:
+        return not ip.lower().startswith("ff")
+    first = ip.split(".", 1)[0]
+    return not (first.isdigit() and 224 <= int(first) <= 239)
 
 
 def _fires(rule: Rule, obs: Observation) -> dict[str, str] | None:

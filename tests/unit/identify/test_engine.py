@@ -181,3 +181,20 @@ def test_all_items_requires_every_list_item_to_match() -> None:
     engine.feed([Banner(ctx=ctx(src_ip="10.0.0.2"), software="", tags=("CT",))])
     engine.feed([Banner(ctx=ctx(src_ip="10.0.0.3"), software="", tags=())])
     assert {i.host: i.get("modality") for i in engine.identities()} == {"10.0.0.2": "CT"}
+
+
+def test_unspecified_sources_are_named_by_their_mac_and_multicast_is_nobody() -> None:
+    raw = rule("r.any", "software", "equals", "x", 50, vendor="V")
+    to_group = dict(raw, id="r.dst", subject="dst", yields={"category": "server"})
+    engine = IdentifyEngine(rules(raw, to_group))
+    engine.feed(
+        [
+            Banner(
+                ctx=ctx(src_ip="0.0.0.0", dst_ip="255.255.255.255", src_mac="00:09:fb:00:00:01"),
+                software="x",
+            ),
+            Banner(ctx=ctx(src_ip="10.0.0.5", dst_ip="239.255.255.250"), software="x"),
+        ]
+    )
+    hosts = {i.host for i in engine.identities()}
+    assert hosts == {"00:09:fb:00:00:01", "10.0.0.5"}
