@@ -18,8 +18,6 @@ from xml.sax.saxutils import escape
 
 from medsec.inventory import EdgeView, HostView
 
-WIDTH = 1400
-HEIGHT = 1400
 INTERNET = "Internet"
 
 
@@ -57,40 +55,56 @@ def _sort_key(ip: str) -> tuple[int, int]:
     return (addr.version, int(addr))
 
 
-def layout(edges: Sequence[EdgeView], hosts: Iterable[HostView]) -> dict[str, _Node]:
-    """Position every edge endpoint; groups on a big circle, hosts on a ring per group."""
+SPACING = 40.0
+"""Arc length between neighbouring hosts on a group's ring (pixels)."""
+GAP = 110.0
+"""Space between neighbouring groups on the big circle (pixels)."""
+MARGIN = 170.0
+
+
+def layout(edges: Sequence[EdgeView], hosts: Iterable[HostView]) -> tuple[dict[str, _Node], float]:
+    """Position every edge endpoint, and the picture's size.
+
+    Each group is a ring whose circumference fits its hosts; the groups sit side by side on
+    a big circle sized so that neighbouring rings never overlap.
+    """
     by_ip = {h.ip: h for h in hosts}
     groups: dict[str, set[str]] = defaultdict(set)
     for e in edges:
         for ip in (e.client, e.server):
             groups[_group_of(ip, by_ip)].add(ip)
     names = sorted(groups, key=lambda g: (g == INTERNET, g))
-    cx, cy = WIDTH / 2, HEIGHT / 2
-    big = min(WIDTH, HEIGHT) * 0.36
+    radius = {
+        g: max(28.0, SPACING * len(groups[g]) / (2 * math.pi)) if len(groups[g]) > 1 else 0.0
+        for g in names
+    }
+    widths = [2 * (radius[g] + 38) + GAP for g in names]
+    big = sum(widths) / (2 * math.pi) if len(names) > 1 else 0.0
+    size = 2 * (big + max(radius.values(), default=0.0) + MARGIN)
+    cx = cy = size / 2
     nodes: dict[str, _Node] = {}
-    for gi, name in enumerate(names):
-        angle = 2 * math.pi * gi / max(len(names), 1) - math.pi / 2
-        gx = cx + (big if len(names) > 1 else 0) * math.cos(angle)
-        gy = cy + (big if len(names) > 1 else 0) * math.sin(angle)
+    travelled = 0.0
+    for name, width in zip(names, widths, strict=True):
+        angle = 2 * math.pi * (travelled + width / 2) / max(sum(widths), 1.0) - math.pi / 2
+        travelled += width
+        gx, gy = cx + big * math.cos(angle), cy + big * math.sin(angle)
         members = sorted(groups[name], key=_sort_key)
-        ring = min(40 + 9 * len(members), big * 0.55)
         for mi, ip in enumerate(members):
             a = 2 * math.pi * mi / max(len(members), 1)
-            r = ring if len(members) > 1 else 0
+            r = radius[name]
             nodes[ip] = _Node(ip, name, gx + r * math.cos(a), gy + r * math.sin(a))
-    return nodes
+    return nodes, size
 
 
 def render(edges: Sequence[EdgeView], hosts: Iterable[HostView], title: str) -> str:
     """The SVG document for these edges."""
-    host_list = list(hosts)
-    nodes = layout(edges, host_list)
-    cx, cy = WIDTH / 2, HEIGHT / 2
+    nodes, size = layout(edges, list(hosts))
+    cx = cy = size / 2
     max_bytes = max((e.bytes for e in edges), default=1)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif">',
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size:.0f}" height="{size:.0f}" '
+        f'viewBox="0 0 {size:.0f} {size:.0f}" font-family="sans-serif">',
+        f'<rect width="{size:.0f}" height="{size:.0f}" fill="#ffffff"/>',
         f'<text x="20" y="34" font-size="22" font-weight="bold">{escape(title)}</text>',
         f'<text x="20" y="58" font-size="13" fill="#555">{len(nodes)} hosts, {len(edges)} '
         "edges; line width ~ log(bytes); orange = leaves the site</text>",
