@@ -16,6 +16,7 @@ from typing import Any
 
 import dpkt
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
@@ -154,3 +155,24 @@ def run_hostile(
             continue
     assert all(isinstance(o, Observation) for o in found)
     return found
+
+
+@st.composite
+def mutated(draw: st.DrawFn, seed: bytes, special: tuple[int, ...]) -> bytes:
+    """``seed`` with 1-8 edits: bit flips, bytes set to ``special`` values (a protocol's
+    framing bytes), cuts, insertions and deletions."""
+    data = bytearray(seed)
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(["flip", "set", "cut", "insert", "delete"]))
+        at = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "flip" and data:
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif op == "set" and data:
+            data[at] = draw(st.sampled_from(special))
+        elif op == "cut":
+            del data[at:]
+        elif op == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=16))
+        elif op == "delete":
+            del data[at : at + draw(st.integers(1, 16))]
+    return bytes(data)
