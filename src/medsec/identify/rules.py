@@ -1,11 +1,21 @@
-"""Fingerprint rules: YAML files validated by ``rules/schemas/fingerprint.schema.json``.
+"""Fingerprint rules and device profiles: YAML files validated by JSON Schemas in
+``rules/schemas/``.
 
-A rule says: when an observation of a kind has fields matching all conditions, its subject
-(the sender, or the receiver) has these attribute values, with this weight (1-99: how much
-the fact alone convinces). Values may quote regex groups of the conditions, ``{name}``.
+A **rule** (``fingerprint.schema.json``, a file with a top-level ``rules:`` list) says: when an
+observation of a kind has fields matching all conditions, its subject (the sender, or the
+receiver) has these attribute values, with this weight (1-99: how much the fact alone
+convinces). Values may quote regex groups of the conditions, ``{name}``.
 
-Shipped rules live in ``medsec/rules/fingerprints/``; a site directory adds rules and
-overrides shipped ones with the same id (Zeek's base/site split).
+A **profile** (``profile.schema.json``, a file with top-level ``vendor:`` and ``profiles:``)
+describes one product line of one vendor (model, category, optionally modality, clinical
+function and OS) and lists the fingerprints that recognise it. Each fingerprint compiles
+into an ordinary ``Rule`` with id ``<profile id>.<n>`` (n from 1) that yields the profile's
+vendor, model and category (or the subset its ``supports`` names) plus its own ``yields``.
+
+Shipped rules live in ``medsec/rules/fingerprints/``, shipped profiles in
+``medsec/rules/profiles/``; a site directory holds files of either form (told apart by their
+top-level key), adds rules and overrides shipped ones with the same id (Zeek's base/site
+split). A site profile replaces every rule of the shipped profile with its id.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
+import referencing
 import yaml
 
 from medsec.model.errors import RuleError
@@ -37,6 +48,8 @@ ATTRIBUTES = (
     "modality",
     "clinical_function",
 )
+PROFILE_ATTRIBUTES = ("vendor", "model", "category", "modality", "clinical_function", "os")
+"""Attributes a profile states about its product line, in the order its rules yield them."""
 _TEMPLATE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -93,6 +106,11 @@ class Rule:
     reference: str
     source: str
     """The file the rule came from."""
+    profile: str | None = None
+    """Id of the profile the rule was compiled from; None for a plain rule."""
+    reviewed: str | None = None
+    """The provenance's ``reviewed`` note (``YYYY-MM-DD checked: <where>`` or
+    ``unverified``); None when the file gives none."""
 
     @property
     def observation(self) -> str:
@@ -127,89 +145,297 @@ class Rule:
         return out
 
 
-@lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
-    text = resources.files("medsec.rules").joinpath("schemas/fingerprint.schema.json")
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """One product line of one vendor, and the rules compiled from its fingerprints."""
+
+    id: str
+    vendor: str
+    model: str
+    category: str
+    modality: str | None
+    clinical_function: str | None
+    os: str | None
+    reference: str
+    reviewed: str | None
+    source: str
+    rules: tuple[Rule, ...]
+
+
+_SCHEMA_BASE = "https://medsec.example/schemas/"
+
+
+@lru_cache(maxsize=4)
+def _schema(name: str = "fingerprint") -> dict[str, Any]:
+    text = resources.files("medsec.rules").joinpath(f"schemas/{name}.schema.json")
     loaded: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
     return loaded
 
 
+@lru_cache(maxsize=4)
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+        (
+            f"{_SCHEMA_BASE}{other}.schema.json",
+            referencing.Resource.from_contents(_schema(other)),
+        )
+        for other in ("fingerprint", "profile")
+    )
+    schema = _schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    validator: jsonschema.protocols.Validator = cls(schema, registry=registry)
+    return validator
+
+
+def _validate(document: Any, name: str, source: str) -> None:
+    error = jsonschema.exceptions.best_match(_validator(name).iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        raise RuleError(f"{source}: {where}: {error.message}")
+
+
+def _conditions(raw: Sequence[Mapping[str, Any]], source: str, rule_id: str) -> list[Condition]:
+    kinds = {c["observation"] for c in raw}
+    if len(kinds) != 1:
+        raise RuleError(f"{source}: rule {rule_id}: all conditions must name one observation")
+    conditions = []
+    for c in raw:
+        pattern = None
+        if c["op"] == "regex":
+            try:
+                pattern = re.compile(str(c["value"]), re.IGNORECASE if c.get("ignore_case") else 0)
+            except re.error as exc:
+                raise RuleError(f"{source}: rule {rule_id}: bad regex: {exc}") from exc
+        conditions.append(
+            Condition(
+                observation=c["observation"],
+                field=c["field"],
+                op=c["op"],
+                value=c.get("value"),
+                ignore_case=bool(c.get("ignore_case", False)),
+                pattern=pattern,
+                all_items=bool(c.get("all_items", False)),
+            )
+        )
+    return conditions
+
+
+def _check_templates(
+    rule_id: str, conditions: Sequence[Condition], yields: Iterable[tuple[str, str]], source: str
+) -> None:
+    """Every ``{name}`` in a value must be a named group of some regex condition."""
+    groups: set[str] = set()
+    for c in conditions:
+        if c.pattern is not None:
+            groups.update(c.pattern.groupindex)
+    for attribute, template in yields:
+        for name in _TEMPLATE.findall(template):
+            if name not in groups:
+                raise RuleError(
+                    f"{source}: rule {rule_id}: {attribute} uses {{{name}}}, "
+                    "which no regex condition captures"
+                )
+
+
 def parse_rules(document: object, source: str) -> list[Rule]:
-    """Rules of one parsed YAML document; ``RuleError`` naming the file and the problem."""
-    try:
-        jsonschema.validate(document, _schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
-        raise RuleError(f"{source}: {where}: {exc.message}") from exc
+    """Rules of one parsed YAML document; ``RuleError`` naming the file and the problem.
+
+    The document may be a rule file (``rules:``) or a profile file (``vendor:`` and
+    ``profiles:``): a profile file gives the rules compiled from its profiles.
+    """
+    if isinstance(document, dict) and "profiles" in document and "rules" not in document:
+        return [rule for profile in parse_profiles(document, source) for rule in profile.rules]
+    _validate(document, "fingerprint", source)
     assert isinstance(document, dict)
     rules = []
     for raw in document["rules"]:
-        conditions = []
-        kinds = {c["observation"] for c in raw["when"]}
-        if len(kinds) != 1:
-            raise RuleError(f"{source}: rule {raw['id']}: all conditions must name one observation")
-        for c in raw["when"]:
-            pattern = None
-            if c["op"] == "regex":
-                try:
-                    pattern = re.compile(
-                        str(c["value"]), re.IGNORECASE if c.get("ignore_case") else 0
-                    )
-                except re.error as exc:
-                    raise RuleError(f"{source}: rule {raw['id']}: bad regex: {exc}") from exc
-            conditions.append(
-                Condition(
-                    observation=c["observation"],
-                    field=c["field"],
-                    op=c["op"],
-                    value=c.get("value"),
-                    ignore_case=bool(c.get("ignore_case", False)),
-                    pattern=pattern,
-                    all_items=bool(c.get("all_items", False)),
-                )
-            )
+        conditions = _conditions(raw["when"], source, raw["id"])
+        yields = tuple((k, str(v)) for k, v in raw["yields"].items())
+        _check_templates(raw["id"], conditions, yields, source)
         rules.append(
             Rule(
                 id=raw["id"],
                 conditions=tuple(conditions),
                 subject=raw.get("subject", "src"),
                 weight=int(raw["weight"]),
-                yields=tuple((k, str(v)) for k, v in raw["yields"].items()),
+                yields=yields,
                 reference=raw["provenance"]["reference"],
                 source=source,
+                reviewed=raw["provenance"].get("reviewed"),
             )
         )
     return rules
 
 
-def load_file(path: Path) -> list[Rule]:
+def parse_profiles(document: object, source: str) -> list[Profile]:
+    """Profiles of one parsed profile document, each with its compiled rules.
+
+    ``RuleError`` names the file and the path of the problem (schema, regex, a category
+    missing from the taxonomy, a template no condition fills).
+    """
+    from medsec.identify.taxonomy import categories
+
+    _validate(document, "profile", source)
+    assert isinstance(document, dict)
+    vendor = str(document["vendor"])
+    known = categories()
+    profiles = []
+    seen: set[str] = set()
+    for i, raw in enumerate(document["profiles"]):
+        pid = raw["id"]
+        if pid in seen:
+            raise RuleError(f"{source}: profiles/{i}: profile id {pid} appears twice")
+        seen.add(pid)
+        if raw["category"] not in known:
+            raise RuleError(
+                f"{source}: profiles/{i}/category: {raw['category']!r} is not in "
+                "taxonomy/categories.yaml"
+            )
+        stated = {"vendor": vendor, **{a: raw[a] for a in PROFILE_ATTRIBUTES if a in raw}}
+        provenance = raw["provenance"]
+        rules = []
+        for n, fp in enumerate(raw["match"], start=1):
+            rule_id = f"{pid}.{n}"
+            supports = fp.get("supports", list(stated))
+            missing = [a for a in supports if a not in stated]
+            if missing:
+                raise RuleError(
+                    f"{source}: profiles/{i}/match/{n - 1}/supports: the profile states no "
+                    f"{', '.join(missing)}"
+                )
+            own = {k: str(v) for k, v in fp.get("yields", {}).items()}
+            values = {a: str(stated[a]) for a in PROFILE_ATTRIBUTES if a in supports}
+            values.update(own)
+            yields = tuple(values.items())
+            conditions = _conditions(fp["when"], source, rule_id)
+            _check_templates(rule_id, conditions, yields, source)
+            fp_prov = fp.get("provenance", {})
+            rules.append(
+                Rule(
+                    id=rule_id,
+                    conditions=tuple(conditions),
+                    subject=fp.get("subject", "src"),
+                    weight=int(fp["weight"]),
+                    yields=yields,
+                    reference=fp_prov.get("reference", provenance["reference"]),
+                    source=source,
+                    profile=pid,
+                    reviewed=fp_prov.get("reviewed", provenance.get("reviewed")),
+                )
+            )
+        profiles.append(
+            Profile(
+                id=pid,
+                vendor=vendor,
+                model=raw["model"],
+                category=raw["category"],
+                modality=raw.get("modality"),
+                clinical_function=raw.get("clinical_function"),
+                os=raw.get("os"),
+                reference=provenance["reference"],
+                reviewed=provenance.get("reviewed"),
+                source=source,
+                rules=tuple(rules),
+            )
+        )
+    return profiles
+
+
+def _read(path: Path) -> object:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RuleError(f"{path}: cannot read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
         raise RuleError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _kind(document: object, path: Path) -> Literal["rules", "profiles"]:
+    if isinstance(document, dict):
+        if "rules" in document and "profiles" not in document:
+            return "rules"
+        if "profiles" in document and "rules" not in document:
+            return "profiles"
+    raise RuleError(
+        f"{path}: (top): a rule file has a top-level 'rules:' list, a profile file "
+        "'vendor:' and 'profiles:' (exactly one of the two forms)"
+    )
+
+
+def load_file(path: Path) -> list[Rule]:
+    """The rules of one file of either form (a profile file gives its compiled rules)."""
+    document = _read(path)
+    if _kind(document, path) == "profiles":
+        return [rule for p in parse_profiles(document, str(path)) for rule in p.rules]
     return parse_rules(document, str(path))
 
 
-def shipped_rule_files() -> list[Path]:
-    base = resources.files("medsec.rules").joinpath("fingerprints")
+def load_profile_file(path: Path) -> list[Profile]:
+    """The profiles of one profile file; ``RuleError`` if it is not one."""
+    document = _read(path)
+    if _kind(document, path) != "profiles":
+        raise RuleError(f"{path}: (top): not a profile file (no 'profiles:' list)")
+    return parse_profiles(document, str(path))
+
+
+def _yaml_files(base: Any) -> list[Path]:
     return sorted(Path(str(p)) for p in base.iterdir() if p.name.endswith((".yaml", ".yml")))
 
 
+def shipped_rule_files() -> list[Path]:
+    return _yaml_files(resources.files("medsec.rules").joinpath("fingerprints"))
+
+
+def shipped_profile_files() -> list[Path]:
+    return _yaml_files(resources.files("medsec.rules").joinpath("profiles"))
+
+
+def _site_files(directory: Path) -> list[Path]:
+    return sorted(Path(directory).glob("*.y*ml"))
+
+
+def load_profiles(site_dirs: Iterable[Path] = ()) -> list[Profile]:
+    """Shipped profiles, then each site directory's; a later profile replaces one of the
+    same id. Rule files in site directories are skipped here (``load_rules`` reads them)."""
+    by_id: dict[str, Profile] = {}
+    groups = [shipped_profile_files(), *(_site_files(d) for d in site_dirs)]
+    for group in groups:
+        seen: dict[str, str] = {}
+        for path in group:
+            document = _read(path)
+            if _kind(document, path) != "profiles":
+                continue
+            for profile in parse_profiles(document, str(path)):
+                if profile.id in seen:
+                    raise RuleError(f"{path}: profile id {profile.id} also in {seen[profile.id]}")
+                seen[profile.id] = str(path)
+                by_id[profile.id] = profile
+    return list(by_id.values())
+
+
 def load_rules(site_dirs: Iterable[Path] = ()) -> list[Rule]:
-    """Shipped rules, then each site directory's; a later rule replaces one of the same id.
+    """Shipped rules and profiles, then each site directory's; a later rule replaces one of
+    the same id, and a later profile every rule of the profile of the same id.
 
     Ids must be unique within the shipped set and within each site directory.
     """
     by_id: dict[str, Rule] = {}
-    for group in [shipped_rule_files(), *(sorted(Path(d).glob("*.y*ml")) for d in site_dirs)]:
+    groups = [
+        [*shipped_rule_files(), *shipped_profile_files()],
+        *(_site_files(d) for d in site_dirs),
+    ]
+    for group in groups:
         seen: dict[str, str] = {}
+        replaced: set[str] = set()
         for path in group:
             for rule in load_file(path):
                 if rule.id in seen:
                     raise RuleError(f"{path}: rule id {rule.id} also in {seen[rule.id]}")
                 seen[rule.id] = str(path)
+                if rule.profile is not None and rule.profile not in replaced:
+                    replaced.add(rule.profile)
+                    for old in [k for k, r in by_id.items() if r.profile == rule.profile]:
+                        del by_id[old]
                 by_id[rule.id] = rule
     return list(by_id.values())
 
