@@ -17,13 +17,18 @@ observation that fired it (time, protocol, kind, addresses), so a person can see
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
+from medsec.identify.facts import Fact, fact_of
 from medsec.identify.rules import Rule, index_by_observation
 from medsec.model.observations import Observation
+
+SubjectOf = Callable[[Fact, Literal["src", "dst"]], str | None]
+"""Who a rule's subject is: the key of the host (or device) at one end of a fact, or None
+when that end is nobody in particular (broadcast, unspecified, a router's MAC)."""
 
 CONFLICT_RATIO = 0.8
 MULTI_VALUED = frozenset({"software"})
@@ -93,11 +98,25 @@ class _Support:
     evidence: dict[str, Evidence] = field(default_factory=dict)  # rule id -> first evidence
 
 
-class IdentifyEngine:
-    """Applies rules to observations; feed many batches, then ``identities()``."""
+def host_of(fact: Fact, end: Literal["src", "dst"]) -> str | None:
+    """The default subject: the IP address at that end; a sender without one (a DHCP
+    client before its lease) is named by its MAC; multicast and broadcast are nobody."""
+    ip = fact.src_ip if end == "src" else fact.dst_ip
+    if ip is not None and _is_host_address(ip):
+        return ip
+    return fact.src_mac if end == "src" else None
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+
+class IdentifyEngine:
+    """Applies rules to observations; feed many batches, then ``identities()``.
+
+    ``subject_of`` maps each end of a fact to the key results are grouped by: by default
+    the host's IP address (``host_of``); the device stage passes one that names devices.
+    """
+
+    def __init__(self, rules: Sequence[Rule], subject_of: SubjectOf = host_of) -> None:
         self._index = index_by_observation(rules)
+        self._subject_of = subject_of
         # host -> attribute -> value -> support
         self._support: dict[str, dict[str, dict[str, _Support]]] = defaultdict(
             lambda: defaultdict(dict)
@@ -105,26 +124,25 @@ class IdentifyEngine:
         self._macs: dict[str, set[str]] = defaultdict(set)
 
     def feed(self, observations: Iterable[Observation]) -> None:
+        """Observations as dissectors made them."""
+        self.feed_facts(fact_of(obs) for obs in observations)
+
+    def feed_facts(self, facts: Iterable[Fact]) -> None:
+        """Facts, e.g. observations read back from the inventory."""
         index = self._index
-        for obs in observations:
-            rules = index.get(type(obs).__name__)
+        for fact in facts:
+            rules = index.get(fact.kind)
             if not rules:
                 continue
             for rule in rules:
-                groups = _fires(rule, obs)
+                groups = _fires(rule, fact)
                 if groups is None:
                     continue
-                ctx = obs.ctx
-                host = ctx.src_ip if rule.subject == "src" else ctx.dst_ip
-                mac = ctx.src_mac if rule.subject == "src" else None
-                if host is None or not _is_host_address(host):
-                    # a DHCP client before its lease speaks from 0.0.0.0: its MAC names it;
-                    # a multicast or broadcast destination is nobody
-                    host = mac if rule.subject == "src" else None
+                host = self._subject_of(fact, rule.subject)
                 if host is None:
                     continue
-                if mac:
-                    self._macs[host].add(mac)
+                if rule.subject == "src" and fact.src_mac:
+                    self._macs[host].add(fact.src_mac)
                 for attribute, value in rule.values(groups):
                     support = self._support[host][attribute].setdefault(value, _Support())
                     if rule.id not in support.evidence:
@@ -132,12 +150,12 @@ class IdentifyEngine:
                             rule_id=rule.id,
                             weight=rule.weight,
                             reference=rule.reference,
-                            ts_ns=ctx.ts_ns,
-                            protocol=obs.PROTOCOL,
-                            observation=type(obs).__name__,
-                            src_ip=ctx.src_ip,
-                            dst_ip=ctx.dst_ip,
-                            flow_id=ctx.flow_id,
+                            ts_ns=fact.ts_ns,
+                            protocol=fact.protocol,
+                            observation=fact.kind,
+                            src_ip=fact.src_ip,
+                            dst_ip=fact.dst_ip,
+                            flow_id=fact.flow_id,
                         )
 
     def identities(self) -> list[Identity]:
@@ -198,25 +216,15 @@ def _is_host_address(ip: str) -> bool:
     return not (first.isdigit() and 224 <= int(first) <= 239)
 
 
-def _fires(rule: Rule, obs: Observation) -> dict[str, str] | None:
-    """Regex groups when every condition of the rule holds for the observation."""
+def _fires(rule: Rule, fact: Fact) -> dict[str, str] | None:
+    """Regex groups when every condition of the rule holds for the fact."""
     groups: dict[str, str] = {}
+    fields = fact.fields
     for condition in rule.conditions:
-        if condition.field not in _field_names(type(obs)):
+        if condition.field not in fields:
             return None
-        found = condition.match(getattr(obs, condition.field))
+        found = condition.match(fields[condition.field])
         if found is None:
             return None
         groups.update(found)
     return groups
-
-
-_FIELDS: dict[type, frozenset[str]] = {}
-
-
-def _field_names(kind: type) -> frozenset[str]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = frozenset(f.name for f in dataclasses.fields(kind))
-        _FIELDS[kind] = names
-    return names
