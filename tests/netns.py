@@ -5,6 +5,10 @@ from 10.199.0.0/24 on both ends and loopback up; nothing is created in the host'
 so the tests' traffic never leaves them. The namespaces, and any process left in them, are
 removed on exit even when the test failed.
 
+``lan()`` builds a small switched network instead: one namespace per host, each with an
+``eth0`` (fixed MAC, optional address) plugged into a bridge in a hub namespace, where a
+recorder on the bridge sees every frame, like a mirror port.
+
 Tests skip when not root or when ``ip netns`` does not work; with ``MEDSEC_REQUIRE_NETNS=1``
 they fail instead (CI, where the namespaces must be exercised).
 """
@@ -16,8 +20,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
@@ -49,6 +54,12 @@ def require_netns() -> None:
     reason = unavailable_reason()
     if reason is not None:
         skip_or_fail(reason)
+
+
+def missing_tools(*tools: str) -> list[str]:
+    """Those of ``tools`` (program names) not found on ``PATH`` (``/usr/sbin`` included)."""
+    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    return [tool for tool in tools if shutil.which(tool, path=path) is None]
 
 
 @dataclass(frozen=True)
@@ -85,12 +96,47 @@ class Netns:
 
     def start_python(self, code: str, *args: str) -> subprocess.Popen[str]:
         """Start Python code in the namespace; stdout and stderr are pipes."""
+        return self.start(PYTHON, "-c", code, *args)
+
+    def start(self, *command: str) -> subprocess.Popen[str]:
+        """Start a command in the namespace; stdout and stderr are pipes."""
         return subprocess.Popen(
-            self.argv(PYTHON, "-c", code, *args),
+            self.argv(*command),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
+
+    def wait_listening(
+        self,
+        port: int,
+        *,
+        transport: str = "tcp",
+        timeout: float = 15,
+        process: subprocess.Popen[str] | None = None,
+    ) -> None:
+        """Until a socket of this namespace listens on ``port`` (``/proc/net/tcp`` and
+        ``udp`` are per namespace), without connecting to it; fails early when ``process``
+        (the server expected to open it) exits."""
+        wanted = f":{port:04X}"
+        tables = ("tcp", "tcp6") if transport == "tcp" else ("udp", "udp6")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for table in tables:
+                lines = self.run("cat", f"/proc/net/{table}", check=False).stdout.splitlines()
+                for line in lines[1:]:
+                    fields = line.split()
+                    listening = transport != "tcp" or fields[3] == "0A"
+                    if fields[1].endswith(wanted) and listening:
+                        return
+            if process is not None and process.poll() is not None:
+                out, err = process.communicate()
+                raise AssertionError(
+                    f"server exited {process.returncode} before listening on {port}: "
+                    f"{(err or out).strip()[-2000:]}"
+                )
+            time.sleep(0.05)
+        raise AssertionError(f"nothing listens on {transport} port {port} in {self.name}")
 
 
 @dataclass(frozen=True)
@@ -177,6 +223,66 @@ def veth_pair(
         )
 
 
+@dataclass(frozen=True)
+class LanHost:
+    """One host of a :func:`lan`: its own namespace with ``eth0`` on the bridge."""
+
+    name: str
+    ns: Netns
+    ip: str | None
+    mac: str
+    interface: str = "eth0"
+
+
+@dataclass(frozen=True)
+class Lan:
+    """Hosts joined by a bridge in ``hub``; a recorder on ``hub``/``bridge`` sees every frame
+    between them (the bridge is promiscuous while captured, so it also gets the unicast
+    frames it forwards)."""
+
+    hub: Netns
+    bridge: str
+    hosts: Mapping[str, LanHost]
+
+    def __getitem__(self, name: str) -> LanHost:
+        return self.hosts[name]
+
+
+def lan_mac(index: int) -> str:
+    """The fixed, locally administered MAC :func:`lan` gives its ``index``-th host (from 0)."""
+    return f"02:00:0a:c7:00:{index + 1:02x}"
+
+
+@contextmanager
+def lan(
+    hosts: Mapping[str, str | None], *, prefix: str = "medsec", ipv6: bool = False
+) -> Iterator[Lan]:
+    """A switched LAN: one fresh namespace per ``hosts`` entry (name -> IPv4 address in
+    10.199.0.0/24, or ``None`` for a host with no address, e.g. a DHCP client), each with
+    ``eth0`` (MAC :func:`lan_mac` of its position) on bridge ``br0`` in a hub namespace
+    that has no address of its own. Everything is deleted on exit."""
+    with ExitStack() as stack:
+        hub = stack.enter_context(namespace(f"{prefix}-hub", ipv6=ipv6))
+        # No STP, no multicast snooping: the bridge itself sends nothing (a snooping bridge
+        # joins 224.0.0.106 and sends IGMP reports), it only forwards.
+        hub.ip("link", "add", "br0", "type", "bridge", "stp_state", "0", "mcast_snooping", "0")
+        hub.ip("link", "set", "br0", "up")
+        members: dict[str, LanHost] = {}
+        for index, (name, address) in enumerate(hosts.items()):
+            ns = stack.enter_context(namespace(f"{prefix}-{name}", ipv6=ipv6))
+            port = f"port{index}"
+            hub.ip("link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns.name)
+            hub.ip("link", "set", port, "master", "br0")
+            hub.ip("link", "set", port, "up")
+            mac = lan_mac(index)
+            ns.ip("link", "set", "eth0", "address", mac)
+            if address is not None:
+                ns.ip("addr", "add", f"{address}/24", "dev", "eth0")
+            ns.ip("link", "set", "eth0", "up")
+            members[name] = LanHost(name=name, ns=ns, ip=address, mac=mac)
+        yield Lan(hub=hub, bridge="br0", hosts=members)
+
+
 def terminate(process: subprocess.Popen[str], timeout: float = 10) -> tuple[str, str]:
     """Stop a process started by the test (SIGTERM, then SIGKILL) and collect its output."""
     if process.poll() is None:
@@ -189,8 +295,13 @@ def terminate(process: subprocess.Popen[str], timeout: float = 10) -> tuple[str,
 
 
 __all__ = [
+    "Lan",
+    "LanHost",
     "Netns",
     "VethPair",
+    "lan",
+    "lan_mac",
+    "missing_tools",
     "namespace",
     "require_netns",
     "skip_or_fail",
