@@ -161,7 +161,7 @@ def _hl7(sending: str, receiving: str) -> Hl7Message:
         (
             "CARESCAPE Gateway",
             "Cloverleaf",
-            {"vendor": "GE Healthcare"},
+            {"vendor": "GE HealthCare"},
             {"category": "hl7_interface_engine"},
         ),
         (
