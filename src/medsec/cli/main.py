@@ -24,6 +24,7 @@ from medsec.model.errors import MedsecError
 from medsec.service import inventory as inv
 
 if TYPE_CHECKING:  # the capture engine (numba) loads only for discover
+    from medsec.service import devices as devices_service
     from medsec.service import discover as discover_service
 
 app = typer.Typer(
@@ -131,21 +132,24 @@ def discover(
     inspect: Annotated[
         bool,
         typer.Option(
-            "--inspect",
-            help="Also inspect payloads (DICOM, HL7, POCT1-A...) to name each flow's "
-            "application. Experimental: slower.",
+            "--inspect/--no-inspect",
+            help="Inspect payloads (DICOM, HL7, DHCP, TLS...) to name each flow's application "
+            "and identify devices (default); --no-inspect keeps flows and hosts only.",
         ),
-    ] = False,
+    ] = True,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Discover hosts and who talks to whom from captures (passive: nothing is sent)."""
+    """Discover devices and who talks to whom from captures (passive: nothing is sent)."""
     _use_db(db)
     if bool(captures) == bool(interface):
         raise typer.BadParameter("give capture files or --interface, not both nor neither")
     store = state.store()
+    identified = None
     with store:
         outcomes = _run_discover(store, captures or [], interface, duration, inspect)
+        if inspect and any(not o.skipped and o.stats is not None for o in outcomes):
+            identified = _run_identify(store)
         totals = store.totals()
     if as_json:
         _print_json(
@@ -158,11 +162,14 @@ def discover(
                     "edges": totals.edges,
                     "flows": totals.flows,
                 },
+                "devices": _identify_row(identified) if identified else None,
                 "database": store.url,
             }
         )
     else:
         _print_discover_table(outcomes, totals, store.url)
+        if identified:
+            _print_identified(identified)
     failed = [o for o in outcomes if o.error]
     for o in failed:
         stderr.print(f"[red]error:[/red] {one_line(o.error or '')}", highlight=False)
@@ -200,6 +207,32 @@ def _run_discover(
         return discover_service.discover_files(
             captures, store, settings, progress_for=progress_for, dissect=dissect
         )
+
+
+def _run_identify(store: inv.Store) -> devices_service.IdentifyOutcome:
+    from medsec.service import devices as devices_service
+
+    with stderr.status("identifying devices ..."):
+        return devices_service.identify_inventory(store, state.settings)
+
+
+def _identify_row(o: devices_service.IdentifyOutcome) -> dict[str, Any]:
+    return {
+        "devices": o.devices,
+        "identified": o.identified,
+        "medical": o.medical,
+        "observations": o.facts,
+        "seconds": round(o.seconds, 3),
+    }
+
+
+def _print_identified(o: devices_service.IdentifyOutcome) -> None:
+    stdout.print(
+        f"Devices: [bold]{o.devices:,}[/bold] ({o.identified:,} identified, "
+        f"[bold]{o.medical:,}[/bold] medical) from {o.facts:,} observations "
+        f"in {o.seconds:.2f} s - see [bold]medsec devices[/bold]",
+        highlight=False,
+    )
 
 
 def _outcome_row(o: discover_service.DiscoverOutcome) -> dict[str, Any]:
@@ -481,8 +514,10 @@ def demo(
     state.db = str(db_file)
     with state.store() as store:
         outcomes = _run_discover(store, [pcap], None, None, dissect=True)
+        identified = _run_identify(store)
         totals = store.totals()
         _print_discover_table(outcomes, totals, store.url)
+        _print_identified(identified)
         top = inv.list_edges(store, inv.EdgeQuery(limit=10))
     _print_table(
         "Top conversations by bytes",
@@ -493,11 +528,15 @@ def demo(
         ),
     )
     stdout.print(
-        f"\nDatabase: [bold]{db_file}[/bold]\nTry:  medsec --db {db_file} hosts\n"
+        f"\nDatabase: [bold]{db_file}[/bold]\nTry:  medsec --db {db_file} devices\n"
+        f"      medsec --db {db_file} hosts\n"
         f"      medsec --db {db_file} map --external\n"
         f"      medsec --db {db_file} map --svg {where / 'map.svg'}",
         highlight=False,
     )
+
+
+from medsec.cli import device_commands  # noqa: E402, F401  (registers devices, device, identify)
 
 
 def main() -> None:

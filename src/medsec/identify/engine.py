@@ -46,6 +46,8 @@ class Evidence:
     src_ip: str | None
     dst_ip: str | None
     flow_id: int
+    fields: tuple[str, ...] = ()
+    """The observation fields the rule tested."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,7 @@ class IdentifyEngine:
                             src_ip=fact.src_ip,
                             dst_ip=fact.dst_ip,
                             flow_id=fact.flow_id,
+                            fields=tuple(c.field for c in rule.conditions),
                         )
 
     def identities(self) -> list[Identity]:

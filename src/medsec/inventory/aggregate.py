@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from medsec.identify.facts import fact_of
+from medsec.identify.flow_labels import EdgeLabels, edge_labels
 from medsec.inventory.facts import facts_json
 from medsec.model.config import SiteNetworks
 from medsec.model.observations import Observation
@@ -57,6 +59,10 @@ EDGE_COLUMNS = (
     "first_seen",
     "last_seen",
     "external",
+    "cleartext",
+    "phi",
+    "credentials_in_clear",
+    "destination_name",
 )
 EDGE_APP_KEY = (*EDGE_KEY, "app")
 EDGE_APP_COLUMNS = (*EDGE_APP_KEY, "flows")
@@ -105,6 +111,13 @@ APP_MAX = 32
 PROTOCOL_MAX = 32
 KIND_MAX = 64
 """Longest ``PROTOCOL`` and observation class name."""
+
+
+NO_LABELS = EdgeLabels()
+
+
+def _label_values(labels: EdgeLabels) -> tuple[bool, bool, bool, str | None]:
+    return labels.cleartext, labels.phi, labels.credentials_in_clear, labels.destination_name
 
 
 def ns_time(ts_ns: int) -> datetime:
@@ -334,6 +347,13 @@ def capture_rows(
             s.packets_received += f.packets_c2s
             s.bytes_received += f.bytes_c2s
 
+    labels = edge_labels(
+        [
+            ((f.client_ip, f.server_ip, f.transport, f.server_port), f.client_port, f.app)
+            for f in summary.flows
+        ],
+        (fact_of(o) for o in summary.observations),
+    )
     for app in {k[4] for k in edge_apps}:  # every flow's application is a key's
         if len(app) > APP_MAX:
             raise ValueError(f"application name {app!r} is longer than {APP_MAX} characters")
@@ -375,6 +395,7 @@ def capture_rows(
             t(e.first_seen),
             t(e.last_seen),
             not (is_internal(k[0]) and is_internal(k[1])),
+            *_label_values(labels.get(k, NO_LABELS)),
         )
         for k, e in edges.items()
     ]

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -182,6 +183,15 @@ class Edge(Base):
     last_seen: Mapped[datetime]
     external: Mapped[bool]
     """Either endpoint is outside the site networks (as configured at the last ingest)."""
+    cleartext: Mapped[bool] = mapped_column(server_default=false())
+    """Some flow carried an application readable on the wire (``flow_labels.yaml``)."""
+    phi: Mapped[bool] = mapped_column(server_default=false())
+    """Some flow carried patient data (HL7 patient segments, DICOM storage/query, FHIR)."""
+    credentials_in_clear: Mapped[bool] = mapped_column(server_default=false())
+    """A password, passcode or SNMP community crossed unencrypted."""
+    destination_name: Mapped[str | None] = mapped_column(String(253))
+    """The name the client asked for (TLS SNI, HTTP Host, or the DNS answer for the
+    server's address); the latest known one."""
 
 
 class EdgeApp(Base):
@@ -244,6 +254,50 @@ class Binding(Base):
     packets: Mapped[int]
     from_arp: Mapped[bool]
     from_frames: Mapped[bool]
+
+
+class Device(Base):
+    """One device (``identify.devices``): its identity as last computed, with evidence.
+
+    The columns people filter on are columns; the whole identity (every attribute with
+    confidence, evidence and conflicts, identifiers, protocols) is ``record``. ``key``
+    (``mac:…`` or ``ip:…``) keeps a device's id across re-identification.
+    """
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    category: Mapped[str] = mapped_column(String(48), index=True)
+    medical: Mapped[bool]
+    vendor: Mapped[str | None]
+    model: Mapped[str | None]
+    os: Mapped[str | None]
+    handles_phi: Mapped[bool]
+    record: Mapped[dict[str, Any]]
+    identified_at: Mapped[datetime]
+
+
+class DeviceAddress(Base):
+    """An address a device held (``kind`` ``mac`` or ``ip``) on a VLAN, first and last seen."""
+
+    __tablename__ = "device_addresses"
+    __table_args__ = (
+        UniqueConstraint("device_id", "kind", "value", "vlan"),
+        Index(None, "value"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    device_id: Mapped[int] = mapped_column(BigId, ForeignKey("devices.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(4))
+    value: Mapped[str] = mapped_column(String(45))
+    ip_key: Mapped[str | None] = mapped_column(String(33))
+    """Sortable form of an IP (as ``hosts.ip_key``), for subnet filters; None for MACs."""
+    vlan: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
 
 
 class ObservationRow(Base):

@@ -20,7 +20,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal, Self, cast
@@ -54,7 +54,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from medsec.inventory import migrate
+from medsec.identify.facts import Fact
+from medsec.inventory import device_rows, migrate
 from medsec.inventory.aggregate import (
     BINDING_COLUMNS,
     BINDING_KEY,
@@ -68,11 +69,15 @@ from medsec.inventory.aggregate import (
     OBSERVATION_COLUMNS,
     Row,
     capture_rows,
+    host_key,
     network_key_range,
 )
+from medsec.inventory.device_rows import DeviceRow, ServiceRow
 from medsec.inventory.models import (
     Binding,
     Capture,
+    Device,
+    DeviceAddress,
     Edge,
     EdgeApp,
     Flow,
@@ -82,8 +87,12 @@ from medsec.inventory.models import (
     sqlite_time,
 )
 from medsec.inventory.views import (
+    ALL_DEVICES,
     CaptureStatus,
     CaptureView,
+    DeviceAddressView,
+    DeviceQuery,
+    DeviceView,
     EdgeQuery,
     EdgeView,
     FlowQuery,
@@ -120,6 +129,22 @@ ALL_HOSTS = HostQuery()
 ALL_EDGES = EdgeQuery()
 ALL_FLOWS = FlowQuery()
 ALL_OBSERVATIONS = ObservationQuery()
+
+
+@dataclass(frozen=True, slots=True)
+class IdentificationInputs:
+    bindings: list[tuple[str, str, int, datetime, datetime]]
+    """(ip, mac, vlan, first seen, last seen) of every address binding."""
+    hosts: list[tuple[str, bool, datetime, datetime]]
+    """(ip, internal, first seen, last seen) of every host."""
+    gateways: frozenset[str]
+    facts: list[Fact]
+    services: list[ServiceRow]
+
+
+def _device_order(d: DeviceView) -> tuple[bool, str, str, str]:
+    first = d.ips[0] if d.ips else (d.macs[0] if d.macs else d.key)
+    return (not d.medical, d.category, host_key(first) or first, d.key)
 
 
 def _reason(exc: BaseException) -> str:
@@ -401,7 +426,9 @@ class Store:
                 EDGE_COLUMNS,
                 EDGE_KEY,
                 add=("flows", "packets", "bytes"),
+                union=("cleartext", "phi", "credentials_in_clear"),
                 replace=("external",),
+                known=("destination_name",),
             )
             self._upsert(
                 conn, EdgeApp, rows.edge_apps, EDGE_APP_COLUMNS, EDGE_APP_KEY, add=("flows",)
@@ -508,10 +535,12 @@ class Store:
         add: tuple[str, ...] = (),
         union: tuple[str, ...] = (),
         replace: tuple[str, ...] = (),
+        known: tuple[str, ...] = (),
     ) -> None:
         """Insert rows, or merge them into existing ones: counters added, flags OR-ed,
         ``first_seen`` the earliest, ``last_seen`` the latest (for tables that have them),
-        ``replace`` columns overwritten.
+        ``replace`` columns overwritten, ``known`` columns overwritten unless the new value
+        is NULL.
 
         SQLite: ``INSERT .. VALUES .. ON CONFLICT DO UPDATE`` by executemany. PostgreSQL: the
         rows are COPYed into a temporary table, then one ``INSERT .. SELECT .. ORDER BY key
@@ -534,12 +563,16 @@ class Store:
             _copy(conn, stage.name, columns, rows)
             source = select(*(stage.c[c] for c in columns)).order_by(*(stage.c[c] for c in key))
             pg = postgresql.insert(table).from_select(list(columns), source)
-            changes = self._merge(table, pg.excluded, add=add, union=union, replace=replace)
+            changes = self._merge(
+                table, pg.excluded, add=add, union=union, replace=replace, known=known
+            )
             conn.execute(pg.on_conflict_do_update(index_elements=list(key), set_=changes))
             conn.exec_driver_sql(f"DROP TABLE {stage.name}")
             return
         lite = sqlite.insert(table)
-        changes = self._merge(table, lite.excluded, add=add, union=union, replace=replace)
+        changes = self._merge(
+            table, lite.excluded, add=add, union=union, replace=replace, known=known
+        )
         stmt = lite.on_conflict_do_update(index_elements=list(key), set_=changes)
         for start in range(0, len(rows), UPSERT_BATCH):
             self._executemany(conn, stmt, columns, rows[start : start + UPSERT_BATCH])
@@ -552,11 +585,13 @@ class Store:
         add: tuple[str, ...],
         union: tuple[str, ...],
         replace: tuple[str, ...],
+        known: tuple[str, ...] = (),
     ) -> dict[str, ColumnElement[Any]]:
         old = table.c
         changes: dict[str, ColumnElement[Any]] = {c: old[c] + new[c] for c in add}
         changes.update({c: or_(old[c], new[c]) for c in union})
         changes.update({c: new[c] for c in replace})
+        changes.update({c: func.coalesce(new[c], old[c]) for c in known})
         if "first_seen" in old:
             changes["first_seen"] = self._least(old.first_seen, new.first_seen)
         if "last_seen" in old:
@@ -723,6 +758,10 @@ class Store:
                     external=e.external,
                     apps=named,
                     app=named[0] if named else None,
+                    cleartext=e.cleartext,
+                    phi=e.phi,
+                    credentials_in_clear=e.credentials_in_clear,
+                    destination_name=e.destination_name,
                 )
             )
         return views
@@ -789,6 +828,111 @@ class Store:
             stmt = stmt.limit(q.limit)
         with self._errors("read the inventory"), self._read() as conn:
             return [ObservationView(**row._asdict()) for row in conn.execute(stmt)]
+
+    # -- devices ----------------------------------------------------------------------
+
+    def identification_inputs(self, gateway_mac_threshold: int) -> IdentificationInputs:
+        """Everything identification reads, from one snapshot."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return IdentificationInputs(
+                bindings=device_rows.bindings(conn),
+                hosts=device_rows.hosts(conn),
+                gateways=self._gateway_macs(conn, gateway_mac_threshold),
+                facts=list(device_rows.facts(conn)),
+                services=device_rows.services(conn),
+            )
+
+    def replace_devices(self, rows: Sequence[DeviceRow]) -> int:
+        """Store the devices of a re-identification (one transaction; ids kept by key/MAC)."""
+        with self._errors("write the inventory"), self._write() as conn:
+            return device_rows.replace_devices(conn, rows, datetime.now(UTC))
+
+    def devices(self, q: DeviceQuery = ALL_DEVICES) -> list[DeviceView]:
+        """Devices matching ``q``: medical first, then by category, then by first address."""
+        stmt: Select[Any] = select(_table(Device))
+        if q.category is not None:
+            stmt = stmt.where(Device.category == q.category)
+        if q.vendor is not None:
+            stmt = stmt.where(func.lower(Device.vendor).contains(q.vendor.lower()))
+        if q.medical is not None:
+            stmt = stmt.where(Device.medical == q.medical)
+        if q.handles_phi is not None:
+            stmt = stmt.where(Device.handles_phi == q.handles_phi)
+        if q.vlan is not None:
+            stmt = stmt.where(
+                Device.id.in_(select(DeviceAddress.device_id).where(DeviceAddress.vlan == q.vlan))
+            )
+        if q.network is not None:
+            low, high = network_key_range(q.network)
+            stmt = stmt.where(
+                Device.id.in_(
+                    select(DeviceAddress.device_id).where(DeviceAddress.ip_key.between(low, high))
+                )
+            )
+        with self._errors("read the inventory"), self._read() as conn:
+            return self._device_views(conn, stmt, q.limit)
+
+    def device(self, ref: str) -> list[DeviceView]:
+        """Devices named by ``ref``: a device id, an IP or a MAC it held (an IP handed to
+        several devices over time names each of them)."""
+        text = ref.strip().lower()
+        stmt: Select[Any] = select(_table(Device))
+        if text.isdigit():
+            stmt = stmt.where(Device.id == int(text))
+        else:
+            stmt = stmt.where(
+                Device.id.in_(
+                    select(DeviceAddress.device_id).where(
+                        DeviceAddress.value == text.replace("-", ":")
+                    )
+                )
+            )
+        with self._errors("read the inventory"), self._read() as conn:
+            return self._device_views(conn, stmt, None)
+
+    @staticmethod
+    def _device_views(conn: Connection, stmt: Select[Any], limit: int | None) -> list[DeviceView]:
+        devices = conn.execute(stmt).all()
+        if not devices:
+            return []
+        ids = [d.id for d in devices]
+        addresses: dict[int, list[DeviceAddressView]] = {}
+        a = DeviceAddress
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for row in conn.execute(
+                select(a.device_id, a.kind, a.value, a.vlan, a.first_seen, a.last_seen)
+                .where(a.device_id.in_(chunk))
+                .order_by(a.device_id, a.first_seen, a.value)
+            ):
+                addresses.setdefault(row.device_id, []).append(
+                    DeviceAddressView(
+                        kind=row.kind,
+                        value=row.value,
+                        vlan=row.vlan,
+                        first_seen=row.first_seen,
+                        last_seen=row.last_seen,
+                    )
+                )
+        views = [
+            DeviceView(
+                id=d.id,
+                key=d.key,
+                first_seen=d.first_seen,
+                last_seen=d.last_seen,
+                category=d.category,
+                medical=d.medical,
+                vendor=d.vendor,
+                model=d.model,
+                os=d.os,
+                handles_phi=d.handles_phi,
+                addresses=tuple(addresses.get(d.id, ())),
+                record=d.record if isinstance(d.record, dict) else {},
+            )
+            for d in devices
+        ]
+        views.sort(key=_device_order)
+        return views[:limit] if limit is not None else views
 
     def captures(self) -> list[CaptureView]:
         """Every stored capture, in ingestion order."""

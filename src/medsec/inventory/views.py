@@ -110,6 +110,14 @@ class EdgeView:
     by name."""
     app: str | None = None
     """The first of ``apps``; None when no flow of the edge was recognised."""
+    cleartext: bool = False
+    """Some flow carried an application readable on the wire."""
+    phi: bool = False
+    """Some flow carried patient data."""
+    credentials_in_clear: bool = False
+    """A password, passcode or SNMP community crossed unencrypted."""
+    destination_name: str | None = None
+    """The name the client asked for (TLS SNI, HTTP Host, DNS answer)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -415,3 +423,77 @@ class ObservationQuery:
         _aware(self.since, "since")
         _aware(self.until, "until")
         _non_negative(self.limit, "limit")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceAddressView:
+    """An address a device held: ``kind`` ``mac`` or ``ip``, on a VLAN, first to last seen."""
+
+    kind: str
+    value: str
+    vlan: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceView:
+    """A device as last identified. ``record`` holds the whole identity as JSON values:
+    ``attributes`` (value, confidence, source rules, evidence, conflicts per attribute),
+    ``software``, ``identifiers``, ``protocols``, ``services``, ``links``, ``fda_class``.
+    It is a dict, so it takes no part in the view's hash."""
+
+    id: int
+    key: str
+    first_seen: datetime
+    last_seen: datetime
+    category: str
+    medical: bool
+    vendor: str | None
+    model: str | None
+    os: str | None
+    handles_phi: bool
+    addresses: tuple[DeviceAddressView, ...]
+    record: dict[str, Any] = field(hash=False, compare=False)
+
+    @property
+    def macs(self) -> list[str]:
+        return list(dict.fromkeys(a.value for a in self.addresses if a.kind == "mac"))
+
+    @property
+    def ips(self) -> list[str]:
+        return list(dict.fromkeys(a.value for a in self.addresses if a.kind == "ip"))
+
+    @property
+    def vlans(self) -> list[int]:
+        return sorted({a.vlan for a in self.addresses})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeviceQuery:
+    """Which devices to list; sorted by category (medical first), then first IP/MAC."""
+
+    category: str | None = None
+    vendor: str | None = None
+    """Case-insensitive substring of the vendor."""
+    medical: bool | None = None
+    handles_phi: bool | None = None
+    vlan: int | None = None
+    network: str | None = None
+    """Only devices that held an address inside this CIDR block."""
+    limit: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.network is not None:
+            try:
+                net = ipaddress.ip_network(self.network.strip(), strict=False)
+            except ValueError as exc:
+                raise InvalidQuery(f"network {self.network!r} is not a CIDR block") from exc
+            _set(self, "network", str(net))
+        _set(self, "category", _name(self.category, "category"))
+        _set(self, "vendor", _name(self.vendor, "vendor"))
+        _vlan(self.vlan)
+        _non_negative(self.limit, "limit")
+
+
+ALL_DEVICES = DeviceQuery()

@@ -6,9 +6,12 @@ Recognised keys (all optional)::
     [site]
     networks = ["10.0.0.0/8", "192.168.0.0/16"]        # internal address space
     gateway_mac_threshold = 8                           # MACs bound to more IPs are routers
+    [identify]
+    rules = ["/etc/medsec/rules"]                       # site rule/profile directories
 
 Environment: ``MEDSEC_DB`` (database URL or SQLite file path), ``MEDSEC_CONFIG`` (path of the
-TOML file; default ``./medsec.toml`` when present).
+TOML file; default ``./medsec.toml`` when present), ``MEDSEC_RULES`` (site rule directories,
+separated by ``:``; replaces ``identify.rules``).
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ class Settings:
     site: SiteNetworks = field(default_factory=SiteNetworks.default)
     gateway_mac_threshold: int = 8
     """A MAC seen as the source of more distinct IPs than this is a router, not a host."""
+    rule_dirs: tuple[Path, ...] = ()
+    """Site directories of fingerprint rules and profiles, added to the shipped ones."""
 
 
 def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -108,10 +113,19 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     threshold = site_table.get("gateway_mac_threshold", 8)
     if not isinstance(threshold, int) or threshold < 1:
         raise ConfigError("site.gateway_mac_threshold must be a positive integer")
+    identify_table = data.get("identify", {})
+    if not isinstance(identify_table, dict):
+        raise ConfigError("configuration key 'identify' must be a table")
+    rule_dirs = identify_table.get("rules", [])
+    if not isinstance(rule_dirs, list) or not all(isinstance(d, str) for d in rule_dirs):
+        raise ConfigError("identify.rules must be a list of directory paths")
     if env.get("MEDSEC_DB"):
         database = env["MEDSEC_DB"]
+    if env.get("MEDSEC_RULES"):
+        rule_dirs = [d for d in env["MEDSEC_RULES"].split(":") if d]
     return Settings(
         database=database,
         site=SiteNetworks.parse(networks),
         gateway_mac_threshold=threshold,
+        rule_dirs=tuple(Path(d) for d in rule_dirs),
     )

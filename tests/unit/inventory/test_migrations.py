@@ -78,7 +78,13 @@ def test_downgrade_to_base_and_back(store_url: str) -> None:
             assert set(inspect(conn).get_table_names()) == TABLES_0001 | {
                 "edge_apps",
                 "observations",
+                "devices",
+                "device_addresses",
             }
+
+
+EDGE_0001 = EDGE_COLUMNS.index("external") + 1
+"""Edge columns at revision 0001 (the labels came with 0003)."""
 
 
 def store_as_0001(conn: Connection, s: CaptureSummary, site: SiteNetworks) -> None:
@@ -95,7 +101,7 @@ def store_as_0001(conn: Connection, s: CaptureSummary, site: SiteNetworks) -> No
     assert FLOW_COLUMNS[-1] == "app"
     for table, columns, found in (
         ("flows", old_flow_columns, [r[:-1] for b in rows.flow_rows(capture_id, 100) for r in b]),
-        ("edges", EDGE_COLUMNS, rows.edges),
+        ("edges", EDGE_COLUMNS[:EDGE_0001], [r[:EDGE_0001] for r in rows.edges]),
         ("hosts", HOST_COLUMNS, rows.hosts),
         ("bindings", BINDING_COLUMNS, rows.bindings),
     ):

@@ -1,0 +1,408 @@
+"""Devices: the hosts of the inventory as things, across MAC, IP and DHCP lease changes.
+
+**One device.** A device is named by its hardware: every universally or locally
+administered MAC a host sent frames from (routers' MACs excluded - they speak for others) is
+one device, with the IP addresses it held over time. Two MACs are one device when the same
+non-MAC DHCP client identifier (option 61 that is not ``01`` + the MAC) or the same DHCPv6
+DUID came from both at times that do not overlap - a device that moved from its wired to its
+wireless interface, or whose interface was replaced. (Overlapping ones are kept apart: a
+cloned disk image shares its DUID with its siblings, all alive at once.) An internal IP
+address never seen with a MAC of its own (behind a router) is a device by itself.
+
+**Whose fact.** An observation belongs to the device whose MAC sent or received it; failing
+that, to the device that held the IP address at that time (the span holding the time, else
+the nearest one). So a lease handed to another device later does not inherit the first
+one's identity.
+
+**Identity.** The identify engine runs with devices as subjects; ``identifiers`` come from
+the fields ``rules/devices/identifiers.yaml`` lists; a device handles PHI when it is an end of
+a fact that carried patient data (``rules/network/flow_labels.yaml``, ``phi_fields``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import yaml
+
+from medsec.identify.engine import AttributeResult, IdentifyEngine
+from medsec.identify.facts import Fact, fact_of
+from medsec.identify.flow_labels import label_rules
+from medsec.identify.hardware import hardware_address
+from medsec.identify.rules import Rule
+from medsec.identify.taxonomy import categories
+from medsec.model.errors import RuleError
+
+
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """An IP address seen with a MAC (or alone) on a VLAN between two times."""
+
+    ip: str | None
+    mac: str | None
+    vlan: int
+    first_ns: int
+    last_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An address a device held: ``value`` (IP or MAC), VLAN, first and last seen."""
+
+    value: str
+    vlan: int
+    first_ns: int
+    last_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceIdentity:
+    key: str
+    """Stable name: ``mac:<mac>`` of its first MAC, or ``ip:<ip>`` for a MAC-less device."""
+    macs: tuple[Held, ...]
+    ips: tuple[Held, ...]
+    attributes: tuple[AttributeResult, ...]
+    identifiers: Mapping[str, tuple[str, ...]]
+    protocols: tuple[str, ...]
+    """Protocols of the facts it took part in (``dhcp``, ``dicom``, ...)."""
+    handles_phi: bool
+    links: tuple[str, ...]
+    """Why several MACs are this one device (``dhcp client id 0a1b…``)."""
+    first_ns: int
+    last_ns: int
+
+    def value(self, name: str) -> str | None:
+        for a in self.attributes:
+            if a.name == name:
+                return a.value
+        return None
+
+    @property
+    def category(self) -> str:
+        return self.value("category") or "unknown"
+
+    @property
+    def medical(self) -> bool:
+        found = categories().get(self.category)
+        return bool(found and found.medical)
+
+
+# -- which device: union of MACs, spans of IPs ------------------------------------------------
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent.setdefault(x, x)
+        if parent != x:
+            parent = self.parent[x] = self.find(parent)
+        return parent
+
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass
+class _Spans:
+    """IP -> the devices that held it, sorted by first seen."""
+
+    starts: list[int] = field(default_factory=list)
+    items: list[tuple[int, int, str]] = field(default_factory=list)  # first, last, device
+
+    def add(self, first: int, last: int, device: str) -> None:
+        i = bisect.bisect(self.starts, first)
+        self.starts.insert(i, first)
+        self.items.insert(i, (first, last, device))
+
+    def at(self, ts: int) -> str:
+        if len(self.items) == 1:
+            return self.items[0][2]
+        best, gap = self.items[0][2], None
+        for first, last, device in self.items:
+            d = 0 if first <= ts <= last else min(abs(ts - first), abs(ts - last))
+            if gap is None or d < gap:
+                best, gap = device, d
+        return best
+
+
+_BROADCASTISH = ("ff:ff:ff:ff:ff:ff",)
+
+
+def _unicast_mac(mac: str | None) -> bool:
+    return bool(mac) and mac not in _BROADCASTISH and not int(str(mac)[:2], 16) & 0x01
+
+
+def _client_id_token(fact: Fact) -> str | None:
+    """A DHCP identity that survives a MAC change, or None (absent or just the MAC)."""
+    if fact.kind == "DhcpRequest":
+        cid = fact.fields.get("client_id")
+        mac = str(fact.fields.get("client_mac") or "").replace(":", "")
+        if not cid or (str(cid).startswith("01") and str(cid)[2:] == mac):
+            return None
+        return f"cid:{cid}"
+    if fact.kind == "Dhcpv6Message" and fact.fields.get("client_duid"):
+        if fact.fields.get("msg_type") in (1, 3, 5, 6, 8, 11):  # sent by the client
+            return f"duid:{fact.fields['client_duid']}"
+    return None
+
+
+class DeviceMap:
+    """Decides which device each address belongs to (see the module docstring)."""
+
+    def __init__(
+        self,
+        sightings: Iterable[Sighting],
+        facts: Sequence[Fact],
+        *,
+        internal: Mapping[str, bool],
+        gateways: frozenset[str],
+    ) -> None:
+        self._gateways = gateways
+        spans: list[Sighting] = []
+        for s in sightings:
+            if s.mac is not None and (s.mac in gateways or not _unicast_mac(s.mac)):
+                s = Sighting(ip=s.ip, mac=None, vlan=s.vlan, first_ns=s.first_ns, last_ns=s.last_ns)
+            if s.ip is not None and not internal.get(s.ip, False):
+                if s.mac is None:
+                    continue
+                s = Sighting(
+                    ip=None, mac=s.mac, vlan=s.vlan, first_ns=s.first_ns, last_ns=s.last_ns
+                )
+            spans.append(s)
+        # DHCP: leases acknowledged, and identities that link MACs
+        tokens: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for fact in facts:
+            if fact.kind == "DhcpServerReply" and fact.fields.get("message_type") == 5:
+                ip, mac = fact.fields.get("yiaddr"), fact.fields.get("client_mac")
+                if ip and _unicast_mac(mac) and mac not in gateways and internal.get(ip, False):
+                    spans.append(Sighting(str(ip), str(mac), fact.vlan, fact.ts_ns, fact.ts_ns))
+            token = _client_id_token(fact)
+            if token and _unicast_mac(fact.src_mac) and fact.src_mac not in gateways:
+                tokens[token].append((str(fact.src_mac), fact.ts_ns))
+        mac_life: dict[str, tuple[int, int]] = {}
+        for s in spans:
+            if s.mac is not None:
+                first, last = mac_life.get(s.mac, (s.first_ns, s.last_ns))
+                mac_life[s.mac] = (min(first, s.first_ns), max(last, s.last_ns))
+        for fact in facts:  # MACs known without an address: LLDP/CDP, DHCP before a lease
+            if _addressless(fact) and _unicast_mac(fact.src_mac) and fact.src_mac not in gateways:
+                mac = str(fact.src_mac)
+                first, last = mac_life.get(mac, (fact.ts_ns, fact.ts_ns))
+                mac_life[mac] = (min(first, fact.ts_ns), max(last, fact.ts_ns))
+        union = _Union()
+        self.links: dict[str, list[str]] = defaultdict(list)
+        for mac in mac_life:
+            union.find(f"mac:{mac}")
+        for token, users in sorted(tokens.items()):
+            macs = sorted({m for m, _ in users})
+            for a, b in zip(macs, macs[1:], strict=False):
+                if a in mac_life and b in mac_life and not _overlap(mac_life[a], mac_life[b]):
+                    union.join(f"mac:{a}", f"mac:{b}")
+                    self.links[f"mac:{a}"].append(f"{token} from {a} and {b}")
+        # device key = the component's MAC seen first (ties: lowest text)
+        members: dict[str, list[str]] = defaultdict(list)
+        for mac in mac_life:
+            members[union.find(f"mac:{mac}")].append(mac)
+        self.mac_device: dict[str, str] = {}
+        for group in members.values():
+            key = "mac:" + min(group, key=lambda m: (mac_life[m][0], m))
+            for mac in group:
+                self.mac_device[mac] = key
+        self.ip_spans: dict[str, _Spans] = defaultdict(_Spans)
+        self.held_macs: dict[str, dict[tuple[str, int], list[int]]] = defaultdict(dict)
+        self.held_ips: dict[str, dict[tuple[str, int], list[int]]] = defaultdict(dict)
+        by_ip: dict[tuple[str, str], list[int]] = {}
+        for s in spans:
+            if s.mac is not None:
+                device = self.mac_device[s.mac]
+                _widen(self.held_macs[device], (s.mac, s.vlan), s.first_ns, s.last_ns)
+                if s.ip is not None:
+                    _widen(self.held_ips[device], (s.ip, s.vlan), s.first_ns, s.last_ns)
+                    span = by_ip.setdefault((s.ip, device), [s.first_ns, s.last_ns])
+                    span[0], span[1] = min(span[0], s.first_ns), max(span[1], s.last_ns)
+        for (ip, device), (first, last) in by_ip.items():
+            self.ip_spans[ip].add(first, last, device)
+        for s in spans:  # internal IPs never seen with a MAC of their own
+            if s.mac is None and s.ip is not None and s.ip not in self.ip_spans:
+                _widen(self.held_ips[f"ip:{s.ip}"], (s.ip, s.vlan), s.first_ns, s.last_ns)
+        self.internal = internal
+        for fact in facts:  # MAC-only devices (LLDP/CDP senders) need an entry too
+            if _addressless(fact) and fact.src_mac in self.mac_device:
+                device = self.mac_device[str(fact.src_mac)]
+                _widen(
+                    self.held_macs[device], (str(fact.src_mac), fact.vlan), fact.ts_ns, fact.ts_ns
+                )
+
+    def device_of(self, ip: str | None, mac: str | None, ts_ns: int) -> str | None:
+        if mac is not None and mac in self.mac_device:
+            return self.mac_device[mac]
+        if ip is None:
+            return None
+        spans = self.ip_spans.get(ip)
+        if spans is not None:
+            return spans.at(ts_ns)
+        if self.internal.get(ip, False):
+            key = f"ip:{ip}"
+            if key not in self.held_ips:
+                self.held_ips[key][(ip, 0)] = [ts_ns, ts_ns]
+            return key
+        return None
+
+    def subject(self, fact: Fact, end: Literal["src", "dst"]) -> str | None:
+        if end == "src":
+            return self.device_of(fact.src_ip, fact.src_mac, fact.ts_ns)
+        return self.device_of(fact.dst_ip, fact.dst_mac, fact.ts_ns)
+
+    def devices(self) -> list[str]:
+        return sorted(set(self.held_macs) | set(self.held_ips))
+
+
+def _addressless(fact: Fact) -> bool:
+    return fact.src_ip is None or fact.src_ip in ("0.0.0.0", "::")
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def _widen(
+    held: dict[tuple[str, int], list[int]], key: tuple[str, int], first: int, last: int
+) -> None:
+    span = held.get(key)
+    if span is None:
+        held[key] = [first, last]
+    else:
+        span[0], span[1] = min(span[0], first), max(span[1], last)
+
+
+# -- identifiers and PHI (data) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _IdentifierField:
+    observation: str
+    field: str
+    kind: str
+    subject: Literal["src", "dst"]
+    ip_field: str | None
+    only_if: Mapping[str, Any]
+
+
+@lru_cache(maxsize=1)
+def _identifier_fields() -> dict[str, list[_IdentifierField]]:
+    text = resources.files("medsec.rules").joinpath("devices/identifiers.yaml").read_text()
+    raw = yaml.safe_load(text)
+    try:
+        fields: dict[str, list[_IdentifierField]] = defaultdict(list)
+        for e in raw["identifiers"]:
+            fields[e["observation"]].append(
+                _IdentifierField(
+                    observation=e["observation"],
+                    field=e["field"],
+                    kind=e["kind"],
+                    subject=e.get("subject", "src"),
+                    ip_field=e.get("ip_field"),
+                    only_if=dict(e.get("only_if", {})),
+                )
+            )
+    except (KeyError, TypeError) as exc:
+        raise RuleError(f"devices/identifiers.yaml: malformed entry ({exc})") from exc
+    return dict(fields)
+
+
+# -- the whole stage ---------------------------------------------------------------------------
+
+
+def identify_devices(
+    sightings: Iterable[Sighting],
+    facts: Iterable[Fact],
+    rules: Sequence[Rule],
+    *,
+    internal: Mapping[str, bool],
+    gateways: frozenset[str] = frozenset(),
+) -> list[DeviceIdentity]:
+    """Every device the sightings and facts show, with what the rules say about it."""
+    facts = list(facts)
+    devices = DeviceMap(sightings, facts, internal=internal, gateways=gateways)
+    engine = IdentifyEngine(rules, subject_of=devices.subject)
+    engine.feed_facts(facts)
+    first_ip: dict[str, str] = {}
+    for device, held in devices.held_ips.items():
+        first_ip[device] = min(held.items(), key=lambda kv: kv[1][0])[0][0]
+    engine.feed_facts(
+        fact_of(hardware_address(mac, ip=first_ip.get(device), ts_ns=span[0], vlan=vlan))
+        for device, held in devices.held_macs.items()
+        for (mac, vlan), span in held.items()
+    )
+    identities = {i.host: i for i in engine.identities()}
+    id_fields = _identifier_fields()
+    phi_tests = label_rules().phi
+    identifiers: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    protocols: dict[str, set[str]] = defaultdict(set)
+    phi: set[str] = set()
+    seen: dict[str, list[int]] = {}
+    for fact in facts:
+        ends = {"src": devices.subject(fact, "src"), "dst": devices.subject(fact, "dst")}
+        for end in ends.values():
+            if end is not None:
+                if fact.protocol != "malformed":
+                    protocols[end].add(fact.protocol)
+                span = seen.setdefault(end, [fact.ts_ns, fact.ts_ns])
+                span[0], span[1] = min(span[0], fact.ts_ns), max(span[1], fact.ts_ns)
+        for spec in id_fields.get(fact.kind, ()):
+            if any(fact.fields.get(k) != v for k, v in spec.only_if.items()):
+                continue
+            value = fact.fields.get(spec.field)
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if spec.ip_field is not None:
+                address = fact.fields.get(spec.ip_field)
+                owner = devices.device_of(str(address), None, fact.ts_ns) if address else None
+            else:
+                owner = ends[spec.subject]
+            if owner is not None:
+                identifiers[owner][spec.kind].add(value.strip())
+        if any(t.holds(fact) for t in phi_tests.get(fact.kind, ())):
+            phi.update(d for d in ends.values() if d is not None)
+    out = []
+    for key in sorted(set(devices.devices()) | set(identities)):
+        macs = tuple(
+            Held(mac, vlan, s[0], s[1])
+            for (mac, vlan), s in sorted(devices.held_macs.get(key, {}).items(), key=_by_time)
+        )
+        ips = tuple(
+            Held(ip, vlan, s[0], s[1])
+            for (ip, vlan), s in sorted(devices.held_ips.get(key, {}).items(), key=_by_time)
+        )
+        times = [h.first_ns for h in macs + ips] + [h.last_ns for h in macs + ips]
+        times += seen.get(key, [])
+        identity = identities.get(key)
+        out.append(
+            DeviceIdentity(
+                key=key,
+                macs=macs,
+                ips=ips,
+                attributes=identity.attributes if identity else (),
+                identifiers={k: tuple(sorted(v)) for k, v in sorted(identifiers[key].items())},
+                protocols=tuple(sorted(protocols.get(key, ()))),
+                handles_phi=key in phi,
+                links=tuple(devices.links.get(key, ())),
+                first_ns=min(times) if times else 0,
+                last_ns=max(times) if times else 0,
+            )
+        )
+    return out
+
+
+def _by_time(item: tuple[tuple[str, int], list[int]]) -> tuple[int, str]:
+    return item[1][0], item[0][0]

@@ -1,0 +1,201 @@
+"""Reading and writing devices: the store's side of re-identification.
+
+Identification is recomputed from everything stored (bindings, hosts, observations), so
+new rules or a new capture apply to all history. ``replace_devices`` writes the result in
+one transaction and keeps ids stable: a device keeps its id while its key (first MAC, or
+IP) stays, and a device merged into another (a second MAC linked by DHCP) hands its id to
+the merged device when that one is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from medsec.identify.facts import Fact
+from medsec.inventory.aggregate import host_key
+from medsec.inventory.models import (
+    Binding,
+    Device,
+    DeviceAddress,
+    Flow,
+    Host,
+    ObservationRow,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ns(value: datetime) -> int:
+    """A stored time as nanoseconds since the epoch (microsecond precision)."""
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """One device to store (built by the service from an identity)."""
+
+    key: str
+    first_seen: datetime
+    last_seen: datetime
+    category: str
+    medical: bool
+    vendor: str | None
+    model: str | None
+    os: str | None
+    handles_phi: bool
+    record: dict[str, Any]
+    addresses: tuple[tuple[str, str, int, datetime, datetime], ...]
+    """(kind, value, vlan, first seen, last seen)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    """A service some host answered on: flows with a reply, grouped."""
+
+    server_ip: str
+    transport: str
+    port: int
+    app: str | None
+    flows: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+def bindings(conn: Connection) -> list[tuple[str, str, int, datetime, datetime]]:
+    stmt = select(Binding.ip, Binding.mac, Binding.vlan, Binding.first_seen, Binding.last_seen)
+    return [tuple(r) for r in conn.execute(stmt)]  # type: ignore[misc]
+
+
+def hosts(conn: Connection) -> list[tuple[str, bool, datetime, datetime]]:
+    stmt = select(Host.ip, Host.internal, Host.first_seen, Host.last_seen)
+    return [tuple(r) for r in conn.execute(stmt)]  # type: ignore[misc]
+
+
+def facts(conn: Connection, batch: int = 10_000) -> Iterator[Fact]:
+    """Every stored observation as a ``Fact``, oldest first."""
+    o = ObservationRow
+    stmt = select(
+        o.kind,
+        o.protocol,
+        o.ts,
+        o.transport,
+        o.src_ip,
+        o.dst_ip,
+        o.src_port,
+        o.dst_port,
+        o.src_mac,
+        o.dst_mac,
+        o.vlan,
+        o.flow_id,
+        o.facts,
+    ).order_by(o.ts, o.id)
+    result = conn.execution_options(yield_per=batch).execute(stmt)
+    for row in result:
+        yield Fact(
+            kind=row.kind,
+            protocol=row.protocol,
+            ts_ns=ns(row.ts),
+            transport=row.transport,
+            src_ip=row.src_ip,
+            dst_ip=row.dst_ip,
+            src_port=row.src_port,
+            dst_port=row.dst_port,
+            src_mac=row.src_mac,
+            dst_mac=row.dst_mac,
+            vlan=row.vlan,
+            flow_id=row.flow_id,
+            fields=row.facts if isinstance(row.facts, dict) else {},
+        )
+
+
+def services(conn: Connection) -> list[ServiceRow]:
+    """Server ports that answered (flows with packets back), per server, port and app."""
+    f = Flow
+    stmt = (
+        select(
+            f.server_ip,
+            f.transport,
+            f.server_port,
+            f.app,
+            func.count(),
+            func.min(f.first_seen),
+            func.max(f.last_seen),
+        )
+        .where(f.packets_s2c > 0, f.transport.in_(("tcp", "udp")))
+        .group_by(f.server_ip, f.transport, f.server_port, f.app)
+    )
+    return [ServiceRow(*r) for r in conn.execute(stmt)]
+
+
+def replace_devices(conn: Connection, rows: Sequence[DeviceRow], now: datetime) -> int:
+    """Store ``rows`` as the devices; returns how many devices are stored."""
+    old_ids = dict(conn.execute(select(Device.key, Device.id)).tuples().all())
+    mac_owner: dict[str, int] = {}
+    for value, owner in conn.execute(
+        select(DeviceAddress.value, DeviceAddress.device_id).where(DeviceAddress.kind == "mac")
+    ):
+        mac_owner[value] = min(owner, mac_owner.get(value, owner))
+    claimed: set[int] = set()
+    assigned: list[int | None] = []
+    for row in rows:
+        candidates = []
+        if row.key in old_ids:
+            candidates.append(old_ids[row.key])
+        candidates += sorted(
+            {mac_owner[a[1]] for a in row.addresses if a[0] == "mac" and a[1] in mac_owner}
+        )
+        chosen = next((c for c in candidates if c not in claimed), None)
+        if chosen is not None:
+            claimed.add(chosen)
+        assigned.append(chosen)
+    stale = set(old_ids.values()) - claimed
+    conn.execute(delete(DeviceAddress))
+    if stale:
+        conn.execute(delete(Device).where(Device.id.in_(sorted(stale))))
+    # a reused id may carry another key now: free keys first, then write
+    for reused in assigned:
+        if reused is not None:
+            conn.execute(update(Device).where(Device.id == reused).values(key=f"~{reused}"))
+    address_rows: list[dict[str, Any]] = []
+    for row, chosen_id in zip(rows, assigned, strict=True):
+        values = {
+            "key": row.key,
+            "first_seen": row.first_seen,
+            "last_seen": row.last_seen,
+            "category": row.category,
+            "medical": row.medical,
+            "vendor": row.vendor,
+            "model": row.model,
+            "os": row.os,
+            "handles_phi": row.handles_phi,
+            "record": row.record,
+            "identified_at": now,
+        }
+        if chosen_id is None:
+            device_id: int = conn.execute(
+                insert(Device).values(values).returning(Device.id)
+            ).scalar_one()
+        else:
+            device_id = chosen_id
+            conn.execute(update(Device).where(Device.id == device_id).values(values))
+        for kind, value, vlan, first, last in row.addresses:
+            address_rows.append(
+                {
+                    "device_id": device_id,
+                    "kind": kind,
+                    "value": value,
+                    "ip_key": host_key(value) if kind == "ip" else None,
+                    "vlan": vlan,
+                    "first_seen": first,
+                    "last_seen": last,
+                }
+            )
+    if address_rows:
+        conn.execute(insert(DeviceAddress), address_rows)
+    return len(rows)
