@@ -250,3 +250,56 @@ def _evidence_line(e: dict[str, Any]) -> str:
     where = e.get("src_ip") or ""
     fields = ",".join(e.get("fields", []))
     return f"{e['rule']} ({e['weight']}): {e['protocol']} {e['observation']}.{fields} {where}"
+
+
+@app.command(name="eval")
+def eval_(
+    labels: Annotated[list[Path], typer.Argument(help="Labels files (tests/labelled/*.yaml).")],
+    root: Annotated[
+        Path | None, typer.Option(help="Directory the captures' paths are relative to.")
+    ] = None,
+    misses: Annotated[bool, typer.Option("--misses", help="List every wrong value.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Measure identification against labelled captures: precision and recall per attribute."""
+    from medsec.service import evaluate
+
+    cases = [case for path in labels for case in evaluate.load_labels(path, root)]
+    with stderr.status("evaluating ...") as status:
+        result = evaluate.evaluate(
+            cases, progress=lambda name: status.update(f"evaluating {name} ...")
+        )
+    if as_json:
+        _print_json(result.as_json())
+        return
+    _print_table(
+        f"Identification on {result.hosts} labelled hosts in {result.captures} captures",
+        ("attribute", "labelled", "reported", "correct", "precision", "recall"),
+        (
+            (
+                name,
+                str(s.labelled),
+                str(s.reported),
+                str(s.correct),
+                f"{s.precision:.1%}" if s.precision is not None else "-",
+                f"{s.recall:.1%}" if s.recall is not None else "-",
+            )
+            for name, s in result.scores.items()
+        ),
+    )
+    accuracy = result.category_accuracy
+    stdout.print(
+        f"Category correct: [bold]{accuracy:.1%}[/bold]" if accuracy is not None else "",
+        highlight=False,
+    )
+    if misses:
+        _print_table(
+            f"Wrong or missing values ({len(result.misses)})",
+            ("capture", "host", "attribute", "expected", "medsec"),
+            (
+                (Path(m.capture).name, m.host, m.attribute, m.expected, m.got or "-")
+                for m in result.misses
+            ),
+        )
+    for problem in result.unreadable:
+        stderr.print(f"[red]unreadable:[/red] {problem}", highlight=False)

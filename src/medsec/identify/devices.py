@@ -166,8 +166,10 @@ class DeviceMap:
         *,
         internal: Mapping[str, bool],
         gateways: frozenset[str],
+        external_devices: bool = False,
     ) -> None:
         self._gateways = gateways
+        self._external_devices = external_devices
         spans: list[Sighting] = []
         for s in sightings:
             if s.mac is not None and (s.mac in gateways or not _unicast_mac(s.mac)):
@@ -244,6 +246,14 @@ class DeviceMap:
                 )
 
     def device_of(self, ip: str | None, mac: str | None, ts_ns: int) -> str | None:
+        if ip is not None and not _addressless_ip(ip) and not self.internal.get(ip, False):
+            # frames from outside carry the router's MAC: the address alone names the host
+            if not self._external_devices or _group_ip(ip):
+                return None
+            key = f"ip:{ip}"
+            if key not in self.held_ips:
+                self.held_ips[key][(ip, 0)] = [ts_ns, ts_ns]
+            return key
         if mac is not None and mac in self.mac_device:
             return self.mac_device[mac]
         if ip is None:
@@ -268,7 +278,19 @@ class DeviceMap:
 
 
 def _addressless(fact: Fact) -> bool:
-    return fact.src_ip is None or fact.src_ip in ("0.0.0.0", "::")
+    return fact.src_ip is None or _addressless_ip(fact.src_ip)
+
+
+def _addressless_ip(ip: str) -> bool:
+    return ip in ("0.0.0.0", "::")
+
+
+def _group_ip(ip: str) -> bool:
+    """Multicast or broadcast: nobody in particular."""
+    if ":" in ip:
+        return ip.lower().startswith("ff")
+    first = ip.split(".", 1)[0]
+    return ip == "255.255.255.255" or (first.isdigit() and 224 <= int(first) <= 239)
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -330,10 +352,17 @@ def identify_devices(
     *,
     internal: Mapping[str, bool],
     gateways: frozenset[str] = frozenset(),
+    external_devices: bool = False,
 ) -> list[DeviceIdentity]:
-    """Every device the sightings and facts show, with what the rules say about it."""
+    """Every device the sightings and facts show, with what the rules say about it.
+
+    ``external_devices``: hosts outside the site networks are devices too, named by their
+    address (for evaluating identification on lab captures with public addresses).
+    """
     facts = list(facts)
-    devices = DeviceMap(sightings, facts, internal=internal, gateways=gateways)
+    devices = DeviceMap(
+        sightings, facts, internal=internal, gateways=gateways, external_devices=external_devices
+    )
     engine = IdentifyEngine(rules, subject_of=devices.subject)
     engine.feed_facts(facts)
     first_ip: dict[str, str] = {}

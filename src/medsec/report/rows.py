@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from medsec.identify.vendor_domains import vendor_for
 from medsec.inventory import CaptureView, EdgeView, FlowView, HostView
 
 
@@ -61,7 +62,20 @@ def edge_row(edge: EdgeView) -> dict[str, Any]:
         "external": edge.external,
         "app": edge.app,
         "apps": list(edge.apps),
+        "cleartext": edge.cleartext,
+        "phi": edge.phi,
+        "credentials_in_clear": edge.credentials_in_clear,
+        "destination_name": edge.destination_name,
+        "destination_vendor": _vendor(edge.destination_name),
     }
+
+
+def _vendor(name: str | None) -> str | None:
+    """The vendor whose domain ``name`` is in (``rules/network/vendor_domains.yaml``)."""
+    if not name:
+        return None
+    found = vendor_for(name)
+    return found.vendor if found else None
 
 
 def flow_row(flow: FlowView) -> dict[str, Any]:

@@ -52,9 +52,16 @@ class IdentifyOutcome:
 
 
 def identify_inventory(
-    store: Store, settings: Settings, rules: Sequence[Rule] | None = None
+    store: Store,
+    settings: Settings,
+    rules: Sequence[Rule] | None = None,
+    *,
+    external_devices: bool = False,
 ) -> IdentifyOutcome:
-    """Identify every device from everything stored and replace the stored devices."""
+    """Identify every device from everything stored and replace the stored devices.
+
+    ``external_devices`` makes hosts outside the site networks devices too (``medsec eval``).
+    """
     started = time.perf_counter()
     inputs = store.identification_inputs(settings.gateway_mac_threshold)
     internal = {ip: is_internal for ip, is_internal, _, _ in inputs.hosts}
@@ -73,6 +80,7 @@ def identify_inventory(
         rules if rules is not None else load_rules(settings.rule_dirs),
         internal=internal,
         gateways=inputs.gateways,
+        external_devices=external_devices,
     )
     services = _services_by_device(identities, inputs.services)
     rows = [device_row(i, services.get(i.key, [])) for i in identities]
