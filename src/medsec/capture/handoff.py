@@ -40,8 +40,16 @@ class PayloadSink(Protocol):
     """int64 EtherTypes of link-layer frames wanted (0 = 802.3 LLC frames)."""
     claimed_ports: np.ndarray
     """uint8 [2, 65536]: ports (row 0 TCP, row 1 UDP) whose flows are wanted in full."""
+    edge_samples: int
+    """Flows of each edge (two hosts, service port, protocol) whose payloads are wanted, in
+    order of their first payload; the kernel hands nothing of the others over (0: all)."""
 
     def payloads(self, batch: PayloadBatch) -> None: ...
+
+    def edges(self, flow_ids: np.ndarray, edge_ids: np.ndarray) -> None:
+        """The edge (``E_EDGE`` of rows) of every flow that carried payload, inspected or
+        not; called once the capture source has ended, before ``finish``."""
+        ...
 
     def finish(self) -> object:
         """The capture source has ended: settle what is pending (called before ``app_of``)."""
@@ -60,9 +68,13 @@ class NoSink:
         self.inspect_new = k.INSPECT_OFF
         self.l2_types = np.zeros(0, dtype=np.int64)
         self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
+        self.edge_samples = 0
 
     def payloads(self, batch: PayloadBatch) -> None:  # pragma: no cover - never called
         raise AssertionError("no payloads were asked for")
+
+    def edges(self, flow_ids: np.ndarray, edge_ids: np.ndarray) -> None:
+        return None
 
     def finish(self) -> None:
         return None

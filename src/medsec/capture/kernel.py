@@ -8,7 +8,10 @@ open-addressing hash tables that live in numpy arrays:
 
 * the **flow table**: one row per bidirectional conversation (5-tuple + VLANs);
 * the **binding table**: one row per (IP, MAC, VLAN) seen as the source of an IP packet or
-  as the sender of an ARP message.
+  as the sender of an ARP message;
+* the **edge table** (only while payloads are inspected): one row per conversation edge -
+  the two hosts, the service port (the lower of the two) and the IP protocol - so that only
+  the first flows of each edge have their payloads handed to the dissect stage.
 
 No Python object is created per packet. The caller (``capture/engine.py``) owns the buffers,
 grows the tables when a call stops with ``STATUS_TABLE_FULL``, handles pcapng blocks other
@@ -88,7 +91,10 @@ F_ID = 13
 F_EMITTED_AB = 14
 """Payload handed off for dissection: bytes (TCP) or datagrams (UDP), per direction."""
 F_EMITTED_BA = 15
-N_FLOW_VALUES = 16
+F_EDGE = 16
+"""0 until the flow's first payload; then its edge's ``G_ID`` + 1 when the flow is one of the
+edge's inspected samples, or -(``G_ID`` + 1) when it is left to them."""
+N_FLOW_VALUES = 17
 
 # --- payload hand-off ------------------------------------------------------------------------
 # Rows of the ``emit`` table: one per payload handed to the dissect stage. The payload bytes
@@ -114,7 +120,9 @@ E_SRC_MAC = 14
 E_DST_MAC = 15
 E_ETHERTYPE = 16
 E_TCP_FLAGS = 17
-N_EMIT = 18
+E_EDGE = 18
+"""``G_ID`` of the flow's edge (-1 for link-layer frames)."""
+N_EMIT = 19
 
 MAX_EMIT_TCP_BYTES = 65536
 """Per flow direction: TCP payload bytes handed off at most (a dissector stops it sooner)."""
@@ -129,7 +137,9 @@ C_FLOWS = 0
 C_BINDINGS = 1
 C_NEXT_FLOW_ID = 2
 C_EMITTED = 3
-N_COUNTS = 4
+C_EDGES = 4
+C_NEXT_EDGE_ID = 5
+N_COUNTS = 6
 
 # ``inspect`` flags, indexed by flow id
 INSPECT_ON = 0
@@ -160,6 +170,17 @@ N_BINDING_KEYS = 3
 
 SRC_FRAME = 1
 SRC_ARP = 2
+
+# --- edge table columns ----------------------------------------------------------------------
+# keys: uint64 [cap, 5] = low_hi, low_lo, high_hi, high_lo, (service port << 8) | proto, where
+# "low" is the numerically lower address of the two
+G_USED = 0
+G_ID = 1
+"""Serial number of the edge within its capture source."""
+G_FLOWS = 2
+"""Flows that carried payload on this edge so far."""
+N_EDGE_VALUES = 3
+N_EDGE_KEYS = 5
 
 LOAD_LIMIT_NUM = 5
 LOAD_LIMIT_DEN = 8
@@ -260,6 +281,62 @@ def _flow_hash(
 @njit(cache=True)
 def _binding_hash(ip_hi: np.uint64, ip_lo: np.uint64, packed: np.uint64) -> np.uint64:
     return _mix(_mix(_mix(ip_hi) ^ ip_lo) ^ packed)
+
+
+@njit(cache=True)
+def _edge_hash(
+    a_hi: np.uint64, a_lo: np.uint64, b_hi: np.uint64, b_lo: np.uint64, packed: np.uint64
+) -> np.uint64:
+    return _mix(_mix(_mix(_mix(_mix(a_hi) ^ a_lo) ^ b_hi) ^ b_lo) ^ packed)
+
+
+@njit(cache=True)
+def _join_edge(
+    ekeys: np.ndarray,
+    evals: np.ndarray,
+    counts: np.ndarray,
+    s_hi: np.uint64,
+    s_lo: np.uint64,
+    d_hi: np.uint64,
+    d_lo: np.uint64,
+    port: int,
+    proto: int,
+    samples: int,
+) -> int:
+    """Count a flow's first payload on its edge: ``F_EDGE`` for the flow (see there)."""
+    if s_hi < d_hi or (s_hi == d_hi and s_lo <= d_lo):
+        a_hi, a_lo, b_hi, b_lo = s_hi, s_lo, d_hi, d_lo
+    else:
+        a_hi, a_lo, b_hi, b_lo = d_hi, d_lo, s_hi, s_lo
+    packed = (np.uint64(port) << _U64_8) | np.uint64(proto)
+    mask = ekeys.shape[0] - 1
+    slot = np.int64(_edge_hash(a_hi, a_lo, b_hi, b_lo, packed) & np.uint64(mask))
+    while True:
+        if evals[slot, G_USED] == 0:
+            ekeys[slot, 0] = a_hi
+            ekeys[slot, 1] = a_lo
+            ekeys[slot, 2] = b_hi
+            ekeys[slot, 3] = b_lo
+            ekeys[slot, 4] = packed
+            evals[slot, G_USED] = 1
+            evals[slot, G_ID] = counts[C_NEXT_EDGE_ID]
+            counts[C_NEXT_EDGE_ID] += 1
+            counts[C_EDGES] += 1
+            break
+        if (
+            ekeys[slot, 4] == packed
+            and ekeys[slot, 1] == a_lo
+            and ekeys[slot, 3] == b_lo
+            and ekeys[slot, 0] == a_hi
+            and ekeys[slot, 2] == b_hi
+        ):
+            break
+        slot = (slot + 1) & mask
+    seen = evals[slot, G_FLOWS]
+    evals[slot, G_FLOWS] = seen + 1
+    if seen < samples:
+        return evals[slot, G_ID] + 1
+    return -(evals[slot, G_ID] + 1)
 
 
 @njit(cache=True)
@@ -418,6 +495,9 @@ def _packet(
     inspect_new: int,
     l2_types: np.ndarray,
     claimed_ports: np.ndarray,
+    ekeys: np.ndarray,
+    evals: np.ndarray,
+    edge_samples: int,
 ) -> None:
     """Decode one packet of ``caplen`` bytes at ``buf[p]``, account it, and hand its payload
     to the dissect stage when the flow still wants inspecting (see ``emit``)."""
@@ -610,6 +690,7 @@ def _packet(
                 mac_dst,
                 et if et > 1500 else 0,
                 0,
+                -1,
             )
         return
 
@@ -695,6 +776,13 @@ def _packet(
     stop = min(l4_end, end)
     if stop <= payload:
         return
+    edge = fvals[slot, F_EDGE]
+    if edge == 0 and edge_samples > 0:
+        port = sport if sport < dport else dport
+        edge = _join_edge(ekeys, evals, counts, s_hi, s_lo, d_hi, d_lo, port, proto, edge_samples)
+        fvals[slot, F_EDGE] = edge
+    if edge < 0:
+        return  # left to the edge's first flows
     row = 0 if proto == 6 else 1
     claimed = (
         flag == INSPECT_CLAIMED or claimed_ports[row, sport] != 0 or claimed_ports[row, dport] != 0
@@ -731,6 +819,7 @@ def _packet(
         mac_dst,
         et,
         flags,
+        edge - 1 if edge > 0 else -1,
     )
 
 
@@ -766,6 +855,7 @@ def _emit_row(
     mac_dst: np.uint64,
     ethertype: int,
     tcp_flags: int,
+    edge: int,
 ) -> None:
     i = counts[C_EMITTED]
     emit[i, E_FLOW_ID] = flow_id
@@ -786,6 +876,7 @@ def _emit_row(
     emit[i, E_DST_MAC] = np.int64(mac_dst)
     emit[i, E_ETHERTYPE] = ethertype
     emit[i, E_TCP_FLAGS] = tcp_flags
+    emit[i, E_EDGE] = edge
     counts[C_EMITTED] = i + 1
 
 
@@ -812,17 +903,22 @@ def walk(
     inspect_new: int,
     l2_types: np.ndarray,
     claimed_ports: np.ndarray,
+    ekeys: np.ndarray,
+    evals: np.ndarray,
+    edge_samples: int,
 ) -> tuple[int, int]:
     """Walk whole records in ``buf[pos:end]``; returns ``(status, pos)``.
 
-    ``counts`` holds the used rows of the flow and binding tables, the next flow id and the
-    rows of ``emit`` filled (``C_*``); the call stops with ``STATUS_TABLE_FULL`` before a
-    packet when a table passes the load limit, and with ``STATUS_EMIT_FULL`` when ``emit``
-    is full. Payloads of flows whose ``inspect[flow id]`` is ``INSPECT_ON`` (flows beyond the
-    array's end take ``inspect_new``) - every payload within the per-direction budgets when
-    the flow is claimed (``INSPECT_CLAIMED``, or a port set in ``claimed_ports[0 tcp / 1 udp,
-    port]``), the first bytes of each direction otherwise - and link-layer frames whose
-    EtherType is in ``l2_types`` (0 for 802.3 LLC), are recorded in ``emit``.
+    ``counts`` holds the used rows of the flow, binding and edge tables, the next flow and
+    edge ids and the rows of ``emit`` filled (``C_*``); the call stops with
+    ``STATUS_TABLE_FULL`` before a packet when a table passes the load limit, and with
+    ``STATUS_EMIT_FULL`` when ``emit`` is full. Payloads of flows whose ``inspect[flow id]``
+    is ``INSPECT_ON`` (flows beyond the array's end take ``inspect_new``) - every payload
+    within the per-direction budgets when the flow is claimed (``INSPECT_CLAIMED``, or a port
+    set in ``claimed_ports[0 tcp / 1 udp, port]``), the first bytes of each direction
+    otherwise - and link-layer frames whose EtherType is in ``l2_types`` (0 for 802.3 LLC),
+    are recorded in ``emit``. With ``edge_samples > 0`` only the first ``edge_samples`` flows
+    (in order of their first payload) of each edge hand payloads over at all (``F_EDGE``).
 
     Interface tables (one entry per pcapng interface, one for pcap)
     give the link type and timestamp scaling: ``ns = units * mul // div`` for decimal
@@ -831,10 +927,13 @@ def walk(
     """
     flimit = fkeys.shape[0] * LOAD_LIMIT_NUM // LOAD_LIMIT_DEN
     blimit = bkeys.shape[0] * LOAD_LIMIT_NUM // LOAD_LIMIT_DEN
+    elimit = ekeys.shape[0] * LOAD_LIMIT_NUM // LOAD_LIMIT_DEN
     n_if = if_linktype.shape[0]
     last_ts = stats[S_LAST_TS]
     while True:
         if counts[C_FLOWS] >= flimit or counts[C_BINDINGS] >= blimit:
+            return STATUS_TABLE_FULL, pos
+        if counts[C_EDGES] >= elimit:
             return STATUS_TABLE_FULL, pos
         if counts[C_EMITTED] >= emit.shape[0]:
             return STATUS_EMIT_FULL, pos
@@ -939,6 +1038,9 @@ def walk(
             inspect_new,
             l2_types,
             claimed_ports,
+            ekeys,
+            evals,
+            edge_samples,
         )
 
 
@@ -977,6 +1079,25 @@ def rehash_bindings(
         h = _binding_hash(old_keys[i, 0], old_keys[i, 1], old_keys[i, 2])
         slot = np.int64(h & np.uint64(mask))
         while new_vals[slot, B_USED] != 0:
+            slot = (slot + 1) & mask
+        new_keys[slot, :] = old_keys[i, :]
+        new_vals[slot, :] = old_vals[i, :]
+
+
+@njit(cache=True)
+def rehash_edges(
+    old_keys: np.ndarray, old_vals: np.ndarray, new_keys: np.ndarray, new_vals: np.ndarray
+) -> None:
+    """Move every used row of an edge table into a larger, empty one."""
+    mask = new_keys.shape[0] - 1
+    for i in range(old_keys.shape[0]):
+        if old_vals[i, G_USED] == 0:
+            continue
+        h = _edge_hash(
+            old_keys[i, 0], old_keys[i, 1], old_keys[i, 2], old_keys[i, 3], old_keys[i, 4]
+        )
+        slot = np.int64(h & np.uint64(mask))
+        while new_vals[slot, G_USED] != 0:
             slot = (slot + 1) & mask
         new_keys[slot, :] = old_keys[i, :]
         new_vals[slot, :] = old_vals[i, :]

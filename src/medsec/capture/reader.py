@@ -83,6 +83,9 @@ class CaptureWalker:
                 self.sink.inspect_new,
                 self.sink.l2_types,
                 self.sink.claimed_ports,
+                t.ekeys,
+                t.evals,
+                self.sink.edge_samples,
             )
             emitted = int(t.counts[k.C_EMITTED])
             if emitted:
@@ -214,8 +217,11 @@ class CaptureWalker:
     def summary(
         self, *, source: str, fingerprint: str, label: str, path: Path | None = None
     ) -> CaptureSummary:
-        self.sink.finish()
         fkeys, fvals = self.tables.used_flows()
+        edges = fvals[:, k.F_EDGE]
+        joined = edges != 0
+        self.sink.edges(fvals[joined, k.F_ID], np.abs(edges[joined]) - 1)
+        self.sink.finish()
         bkeys, bvals = self.tables.used_bindings()
         s = self.tables.stats
         packets = int(s[k.S_PACKETS])

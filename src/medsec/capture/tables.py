@@ -8,6 +8,7 @@ from medsec.capture import kernel as k
 
 INITIAL_FLOWS = 1 << 12
 INITIAL_BINDINGS = 1 << 10
+INITIAL_EDGES = 1 << 10
 EMIT_ROWS = 4096
 
 
@@ -19,8 +20,10 @@ class Tables:
         self.fvals = np.zeros((flows, k.N_FLOW_VALUES), dtype=np.int64)
         self.bkeys = np.zeros((bindings, k.N_BINDING_KEYS), dtype=np.uint64)
         self.bvals = np.zeros((bindings, k.N_BINDING_VALUES), dtype=np.int64)
+        self.ekeys = np.zeros((INITIAL_EDGES, k.N_EDGE_KEYS), dtype=np.uint64)
+        self.evals = np.zeros((INITIAL_EDGES, k.N_EDGE_VALUES), dtype=np.int64)
         self.counts = np.zeros(k.N_COUNTS, dtype=np.int64)
-        """``kernel.C_*``: used rows of each table, next flow id, emitted payloads."""
+        """``kernel.C_*``: used rows of each table, next flow and edge ids, emitted payloads."""
         self.emit = np.zeros((EMIT_ROWS, k.N_EMIT), dtype=np.int64)
         self.stats = np.zeros(k.N_STATS, dtype=np.int64)
 
@@ -38,6 +41,12 @@ class Tables:
             vals = np.zeros((size, k.N_BINDING_VALUES), dtype=np.int64)
             k.rehash_bindings(self.bkeys, self.bvals, keys, vals)
             self.bkeys, self.bvals = keys, vals
+        if self.counts[k.C_EDGES] * k.LOAD_LIMIT_DEN >= self.ekeys.shape[0] * k.LOAD_LIMIT_NUM:
+            size = self.ekeys.shape[0] * 2
+            keys = np.zeros((size, k.N_EDGE_KEYS), dtype=np.uint64)
+            vals = np.zeros((size, k.N_EDGE_VALUES), dtype=np.int64)
+            k.rehash_edges(self.ekeys, self.evals, keys, vals)
+            self.ekeys, self.evals = keys, vals
 
     def used_flows(self) -> tuple[np.ndarray, np.ndarray]:
         rows = self.fvals[:, k.F_USED] != 0
@@ -49,4 +58,5 @@ class Tables:
 
     @property
     def memory_bytes(self) -> int:
-        return int(self.fkeys.nbytes + self.fvals.nbytes + self.bkeys.nbytes + self.bvals.nbytes)
+        tables = (self.fkeys, self.fvals, self.bkeys, self.bvals, self.ekeys, self.evals)
+        return sum(int(t.nbytes) for t in tables)

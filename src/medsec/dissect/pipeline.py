@@ -5,9 +5,10 @@
 head of each TCP direction in sequence order up to the dissector's ``stream_bytes``, hands
 each UDP payload over up to ``datagrams`` per direction, and turns the flow's inspection off
 in the kernel as soon as nothing more is wanted. Only the first ``EDGE_SAMPLES`` flows of
-each edge (two hosts and a service port) are inspected; the others inherit the application
-found on their edge. Memory is bounded: when the stream heads
-waiting for more bytes exceed ``buffer_limit``, the largest are dissected early.
+each edge (two hosts and a service port) are inspected - the kernel counts them and hands
+nothing of the others over - and the others inherit the application found on their edge.
+Memory is bounded: when the stream heads waiting for more bytes exceed ``buffer_limit``, the
+largest are dissected early.
 
 A ``DissectError`` becomes a ``MalformedPayload`` observation and a count; any other
 exception from a dissector is a bug, logged with its traceback and counted, and the capture
@@ -106,10 +107,10 @@ class DissectPipeline:
         self.observations: list[Observation] = []
         self.apps: dict[int, str] = {}
         """Flow id -> name of the dissector that stated facts about it."""
-        self._edge_of: dict[int, tuple[int, int, int, int, int, int]] = {}
-        """Flow id -> its edge, for flows seen (inspected or not)."""
-        self._edge_flows: dict[tuple[int, int, int, int, int, int], int] = {}
-        self._edge_apps: dict[tuple[int, int, int, int, int, int], str] = {}
+        self.edge_samples = EDGE_SAMPLES
+        self._edge_of: dict[int, int] = {}
+        """Flow id -> its edge id: flows handed over so far, then (``edges``) every flow."""
+        self._edge_apps: dict[int, str] = {}
         self._payloads = 0
         self._dissected = 0
         self._malformed = 0
@@ -132,6 +133,9 @@ class DissectPipeline:
                 self._datagram(fid, payload, row)
         if self._buffered > self.buffer_limit:
             self._relieve()
+
+    def edges(self, flow_ids: np.ndarray, edge_ids: np.ndarray) -> None:
+        self._edge_of.update(zip(flow_ids.tolist(), edge_ids.tolist(), strict=True))
 
     def app_of(self, flow_id: int) -> str | None:
         app = self.apps.get(flow_id)
@@ -197,14 +201,8 @@ class DissectPipeline:
         direction = row[k.E_DIRECTION]
         if flow is None:
             if fid in self._edge_of:
-                return None  # a flow already finished with, or one left to its edge's samples
-            edge = _edge(row)
-            self._edge_of[fid] = edge
-            seen = self._edge_flows.get(edge, 0)
-            if seen >= EDGE_SAMPLES:
-                self._off(fid)
-                return None
-            self._edge_flows[edge] = seen + 1
+                return None  # a flow already finished with
+            self._edge_of[fid] = row[k.E_EDGE]
             flow = _Flow(self._choose(transport, payload, row))
             flow.directions[direction].tried = True
             self._flows[fid] = flow
@@ -374,15 +372,6 @@ class DissectPipeline:
                 None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
             )
         return self._macs[value]
-
-
-def _edge(row: list[int]) -> tuple[int, int, int, int, int, int]:
-    """The conversation a payload belongs to: both addresses (in a fixed order), the service
-    port (the lower of the two) and the IP protocol."""
-    src = (row[k.E_SRC_HI], row[k.E_SRC_LO])
-    dst = (row[k.E_DST_HI], row[k.E_DST_LO])
-    low, high = (src, dst) if src <= dst else (dst, src)
-    return (*low, *high, min(row[k.E_SPORT], row[k.E_DPORT]), row[k.E_PROTO])
 
 
 def observations_of(kind: type[Observation], found: Iterable[Observation]) -> list[Observation]:
