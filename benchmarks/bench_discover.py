@@ -9,8 +9,10 @@ Usage::
 
 Every tool runs as its own process pinned to one core (``taskset -c 0`` when available),
 after the file was read once so all of them find it in the page cache. Peak RSS comes from
-``wait4`` of that process. Prints one row per tool and the ratios to medsec; asserts
-nothing (speed is measured, not tested).
+``wait4`` of that process. medsec's variants run ``--repeat`` rounds (3 by default), the
+variants alternating within a round so that load from other processes falls on all alike;
+each row shows the fastest and the median run, and the cost of payload inspection is the
+median of the same-round ratios. Asserts nothing (speed is measured, not tested).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +39,11 @@ class Run:
     peak_rss_mib: float
     ok: bool
     note: str = ""
+    median: float = 0.0
+    """Of repeated runs (``seconds`` is then the fastest)."""
+    cpu: float = 0.0
+    """User + system CPU seconds (the median, of repeated runs): less disturbed than wall
+    time by other processes competing for the core."""
 
 
 def run(tool: str, argv: list[str]) -> Run:
@@ -50,7 +58,8 @@ def run(tool: str, argv: list[str]) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         note = err.read().decode(errors="replace").strip()[-300:]
-    return Run(tool, seconds, usage.ru_maxrss / 1024, proc.returncode == 0, note)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(tool, seconds, usage.ru_maxrss / 1024, proc.returncode == 0, note, seconds, cpu)
 
 
 def capture_info(path: Path) -> tuple[int, int]:
@@ -75,6 +84,7 @@ def main() -> None:
     parser.add_argument("--packets", type=int, default=3_000_000, help="simulated size")
     parser.add_argument("--devices", type=int, default=400, help="simulated endpoints")
     parser.add_argument("--skip-others", action="store_true", help="medsec only")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the medsec runs")
     args = parser.parse_args()
 
     medsec = shutil.which("medsec") or str(Path(sys.executable).parent / "medsec")
@@ -111,7 +121,16 @@ def main() -> None:
         f"mean frame {wire_bytes / max(packets, 1):,.0f} bytes"
     )
 
-    runs: list[Run] = []
+    no_inspect = ["--no-inspect"] if _has_flag(medsec, "--no-inspect") else []
+    variants = [
+        ("discover --no-inspect (flows only)", ["discover", str(capture), "--json", *no_inspect]),
+        ("discover (inspect + identify)", ["discover", str(capture), "--json", "--inspect"]),
+    ]
+    engine = (
+        "from pathlib import Path;from medsec.capture.reader import read_capture;"
+        f"read_capture(Path({str(capture)!r}))"
+    )
+    rounds: list[list[Run]] = []
     with tempfile.TemporaryDirectory() as tmp:
         # compile (or load from numba's cache) every kernel specialisation on a small
         # capture first, so no measured run pays for compilation
@@ -121,48 +140,27 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            [medsec, "--db", str(Path(tmp) / "warm.db"), "discover", "--inspect", str(small)],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [medsec, "--db", str(Path(tmp) / "warm2.db"), "discover", str(small)],
-            check=True,
-            capture_output=True,
-        )
-        db = Path(tmp) / "bench.db"
-        runs.append(
-            run(
-                "medsec discover (SQLite)",
-                [medsec, "--db", str(db), "discover", str(capture), "--json"],
+        for i, (_label, argv) in enumerate(variants):
+            warm = [a if a != str(capture) else str(small) for a in argv]
+            db = str(Path(tmp) / f"warm{i}.db")
+            subprocess.run([medsec, "--db", db, *warm], check=True, capture_output=True)
+        for r in range(args.repeat):
+            # alternate the variants within each round, so load from other processes on the
+            # machine falls on both alike; a fresh database every run
+            this: list[Run] = []
+            for i, (label, argv) in enumerate(variants):
+                db = str(Path(tmp) / f"bench-{r}-{i}.db")
+                this.append(run(label, [medsec, "--db", db, *argv]))
+            this.append(run("capture engine only", [sys.executable, "-c", engine]))
+            rounds.append(this)
+            print(
+                f"round {r + 1}: "
+                + ", ".join(
+                    f"{x.tool} {x.seconds:.2f} s" if x.ok else f"{x.tool} failed" for x in this
+                ),
+                flush=True,
             )
-        )
-        runs.append(
-            run(
-                "medsec discover --inspect",
-                [
-                    medsec,
-                    "--db",
-                    str(db) + "-flows",
-                    "discover",
-                    str(capture),
-                    "--json",
-                    "--inspect",
-                ],
-            )
-        )
-        runs.append(
-            run(
-                "medsec capture engine only",
-                [
-                    sys.executable,
-                    "-c",
-                    "from pathlib import Path;from medsec.capture.reader import read_capture;"
-                    f"read_capture(Path({str(capture)!r}))",
-                ],
-            )
-        )
+    runs = [_summarise([rnd[i] for rnd in rounds]) for i in range(len(rounds[0]))]
     if not args.skip_others:
         if shutil.which("tshark"):
             runs.append(
@@ -178,20 +176,48 @@ def main() -> None:
     base = runs[0]
     print()
     print(
-        f"{'tool':32} {'seconds':>9} {'packets/s':>12} {'MB/s':>8} {'peak RSS MiB':>13} "
-        f"{'medsec x':>9}"
+        f"{'tool':36} {'min s':>7} {'median s':>9} {'CPU s':>7} {'packets/s':>12} {'MB/s':>8} "
+        f"{'peak RSS MiB':>13} {'x flows only':>13}"
     )
     for r in runs:
         if not r.ok:
-            print(f"{r.tool:32} failed: {r.note}")
+            print(f"{r.tool:36} failed: {r.note}")
             continue
         pps = packets / r.seconds if r.seconds else 0
-        ratio = r.seconds / base.seconds if base.ok and base.seconds else 0
+        ratio = r.median / base.median if base.ok and base.median else 0
         print(
-            f"{r.tool:32} {r.seconds:9.2f} {pps:12,.0f} {size / r.seconds / 1e6:8.1f} "
-            f"{r.peak_rss_mib:13,.0f} {ratio:9.2f}"
+            f"{r.tool:36} {r.seconds:7.2f} {r.median:9.2f} {r.cpu:7.2f} {pps:12,.0f} "
+            f"{size / r.seconds / 1e6:8.1f} {r.peak_rss_mib:13,.0f} {ratio:13.2f}"
         )
-    print("\n'medsec x' = how many times longer the tool took than medsec discover.")
+    pairs = [rnd[1].seconds / rnd[0].seconds for rnd in rounds if rnd[0].ok and rnd[1].ok]
+    if pairs:
+        print(
+            f"\ninspection costs {(statistics.median(pairs) - 1) * 100:+.0f}% "
+            f"(median of {len(pairs)} same-round ratios; lowest {(min(pairs) - 1) * 100:+.0f}%, "
+            f"highest {(max(pairs) - 1) * 100:+.0f}%)"
+        )
+    print(
+        "'x flows only' = median time over the median of discover --no-inspect; CPU s = "
+        "median user+system time; packets/s and MB/s from the fastest run."
+    )
+
+
+def _has_flag(medsec: str, flag: str) -> bool:
+    """Whether ``medsec discover`` knows ``flag`` (``--no-inspect`` came later)."""
+    out = subprocess.run([medsec, "discover", "--help"], capture_output=True, text=True)
+    return flag in out.stdout
+
+
+def _summarise(runs: list[Run]) -> Run:
+    """One row for repeated runs of a tool: the fastest run, with the median beside it."""
+    ok = [r for r in runs if r.ok]
+    if not ok:
+        return runs[0]
+    best = min(ok, key=lambda r: r.seconds)
+    median = statistics.median(r.seconds for r in ok)
+    cpu = statistics.median(r.cpu for r in ok)
+    rss = max(r.peak_rss_mib for r in ok)
+    return Run(best.tool, best.seconds, rss, True, median=median, cpu=cpu)
 
 
 if __name__ == "__main__":
