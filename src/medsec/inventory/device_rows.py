@@ -135,7 +135,7 @@ def services(conn: Connection) -> list[ServiceRow]:
 
 def replace_devices(conn: Connection, rows: Sequence[DeviceRow], now: datetime) -> int:
     """Store ``rows`` as the devices; returns how many devices are stored."""
-    old_ids = dict(conn.execute(select(Device.key, Device.id)).tuples().all())
+    old_ids: dict[str, int] = dict(conn.execute(select(Device.key, Device.id)).all())
     mac_owner: dict[str, int] = {}
     for value, owner in conn.execute(
         select(DeviceAddress.value, DeviceAddress.device_id).where(DeviceAddress.kind == "mac")
