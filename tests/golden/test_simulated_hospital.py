@@ -131,3 +131,23 @@ def test_edges_are_labelled_with_their_application(hospital: dict[str, Any]) -> 
         else:
             assert got is None, (edge_key(edge), got)
     assert checked > 100
+
+
+def test_edges_say_whether_they_carry_phi_and_travel_in_clear(hospital: dict[str, Any]) -> None:
+    """Against the simulator's truth: on edges whose application medsec reads, ``phi`` is
+    what the simulator sent (HL7 with patient segments, DICOM storage) and ``cleartext`` is
+    whether the protocol was readable; no edge is marked PHI that carried none."""
+    found = {edge_key(e): e for e in hospital["output"]["edges"]}
+    readable = {"hl7", "dicom", "http", "dns", "dhcp", "ntp", "snmp", "syslog"}
+    checked = 0
+    for edge in hospital["truth"]["edges"]:
+        got = found[edge_key(edge)]
+        if not edge["phi"]:
+            assert got["phi"] is False, edge_key(edge)
+        if edge["app"] in ("hl7", "dicom"):
+            assert got["phi"] is edge["phi"], edge_key(edge)
+            checked += 1
+        if edge["app"] in readable | {"tls", "ssh"}:
+            assert got["cleartext"] is edge["cleartext"], edge_key(edge)
+            checked += 1
+    assert checked > 100
