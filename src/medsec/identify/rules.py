@@ -50,6 +50,7 @@ ATTRIBUTES = (
 )
 PROFILE_ATTRIBUTES = ("vendor", "model", "category", "modality", "clinical_function", "os")
 """Attributes a profile states about its product line, in the order its rules yield them."""
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TEMPLATE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
@@ -343,7 +344,8 @@ def parse_profiles(document: object, source: str) -> list[Profile]:
 
 def _read(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # libyaml's safe loader when PyYAML was built with it: 10x faster on the rule base
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
     except OSError as exc:
         raise RuleError(f"{path}: cannot read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

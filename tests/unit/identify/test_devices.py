@@ -1,0 +1,178 @@
+"""One device across MAC, IP and DHCP lease changes; whose fact; identifiers; PHI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medsec.identify.devices import Sighting, identify_devices
+from medsec.identify.facts import Fact
+from medsec.identify.rules import parse_rules
+
+S = 1_000_000_000
+ROUTER = "00:00:0c:aa:aa:aa"
+A = "00:09:fb:00:00:0a"  # Philips Patient Monitoring OUI
+B = "00:09:fb:00:00:0b"
+
+
+def fact(
+    kind: str,
+    *,
+    src: str | None,
+    dst: str | None = None,
+    src_mac: str | None = None,
+    dst_mac: str | None = None,
+    ts: int = 0,
+    **fields: Any,
+) -> Fact:
+    return Fact(
+        kind=kind,
+        protocol=kind.lower(),
+        ts_ns=ts,
+        transport="udp",
+        src_ip=src,
+        dst_ip=dst,
+        src_port=1,
+        dst_port=2,
+        src_mac=src_mac,
+        dst_mac=dst_mac,
+        vlan=0,
+        flow_id=1,
+        fields=fields,
+    )
+
+
+RULES = parse_rules(
+    {
+        "rules": [
+            {
+                "id": "t.hl7",
+                "when": [
+                    {
+                        "observation": "Hl7Message",
+                        "field": "sending_application",
+                        "op": "equals",
+                        "value": "MON",
+                    }
+                ],
+                "weight": 60,
+                "yields": {"category": "patient_monitor"},
+                "provenance": {"reference": "test"},
+            }
+        ]
+    },
+    "test",
+)
+INTERNAL = {"10.0.0.5": True, "10.0.0.6": True, "10.0.0.9": True, "8.8.8.8": False}
+
+
+def by_key(devices: list[Any]) -> dict[str, Any]:
+    return {d.key: d for d in devices}
+
+
+def test_a_device_keeps_its_identity_across_ip_changes() -> None:
+    sightings = [
+        Sighting("10.0.0.5", A, 3, 0, 10 * S),
+        Sighting("10.0.0.6", A, 3, 20 * S, 30 * S),
+    ]
+    (device,) = identify_devices(sightings, [], RULES, internal=INTERNAL)
+    assert device.key == f"mac:{A}"
+    assert [h.value for h in device.ips] == ["10.0.0.5", "10.0.0.6"]
+    assert [(h.first_ns, h.last_ns) for h in device.ips] == [(0, 10 * S), (20 * S, 30 * S)]
+    assert [h.value for h in device.macs] == [A]
+
+
+def test_a_reassigned_lease_gives_facts_to_the_device_holding_it_then() -> None:
+    sightings = [
+        Sighting("10.0.0.5", A, 0, 0, 10 * S),
+        Sighting("10.0.0.5", B, 0, 100 * S, 110 * S),
+    ]
+    facts = [  # routed: the frames carry the router's MAC, the address decides
+        fact(
+            "Hl7Message",
+            src="10.0.0.5",
+            dst="10.0.0.9",
+            src_mac=ROUTER,
+            ts=105 * S,
+            sending_application="MON",
+            carries_phi=True,
+        ),
+    ]
+    devices = by_key(
+        identify_devices(sightings, facts, RULES, internal=INTERNAL, gateways=frozenset({ROUTER}))
+    )
+    assert devices[f"mac:{B}"].category == "patient_monitor"
+    assert devices[f"mac:{A}"].category == "unknown"
+    assert devices[f"mac:{B}"].handles_phi and not devices[f"mac:{A}"].handles_phi
+    assert devices["ip:10.0.0.9"].handles_phi  # the other end of the PHI flow
+
+
+def test_a_dhcp_client_id_links_a_new_interface_but_not_clones_alive_together() -> None:
+    cid = "ff00112233"  # not 01 + MAC: an identity that survives the interface
+    sightings = [Sighting("10.0.0.5", A, 0, 0, 10 * S), Sighting("10.0.0.6", B, 0, 50 * S, 60 * S)]
+    facts = [
+        fact("DhcpRequest", src="0.0.0.0", src_mac=A, ts=1 * S, client_id=cid, client_mac=A),
+        fact("DhcpRequest", src="0.0.0.0", src_mac=B, ts=51 * S, client_id=cid, client_mac=B),
+    ]
+    (device,) = identify_devices(sightings, facts, RULES, internal=INTERNAL)
+    assert {h.value for h in device.macs} == {A, B}
+    assert device.key == f"mac:{A}"  # named after the MAC seen first
+    assert device.links and cid in device.links[0]
+
+    overlapping = [
+        Sighting("10.0.0.5", A, 0, 0, 60 * S),
+        Sighting("10.0.0.6", B, 0, 50 * S, 60 * S),
+    ]
+    assert len(identify_devices(overlapping, facts, RULES, internal=INTERNAL)) == 2
+
+
+def test_external_hosts_never_take_the_routers_identity() -> None:
+    sightings = [Sighting("10.0.0.5", A, 0, 0, 10 * S), Sighting("8.8.8.8", ROUTER, 0, 0, 10 * S)]
+    facts = [
+        fact(
+            "Hl7Message",
+            src="8.8.8.8",
+            dst="10.0.0.5",
+            src_mac=ROUTER,
+            dst_mac=A,
+            sending_application="MON",
+            carries_phi=False,
+        )
+    ]
+    devices = by_key(identify_devices(sightings, facts, RULES, internal=INTERNAL))
+    assert all(d.category == "unknown" for d in devices.values())
+    assert "ip:8.8.8.8" not in devices
+    with_external = by_key(
+        identify_devices(sightings, facts, RULES, internal=INTERNAL, external_devices=True)
+    )
+    assert with_external["ip:8.8.8.8"].category == "patient_monitor"
+    assert with_external[f"mac:{ROUTER}"].category == "unknown"
+
+
+def test_identifiers_belong_to_the_end_the_field_names() -> None:
+    sightings = [Sighting("10.0.0.5", A, 0, 0, 10 * S), Sighting("10.0.0.6", B, 0, 0, 10 * S)]
+    facts = [
+        fact(
+            "DicomAssociationRequest",
+            src="10.0.0.5",
+            dst="10.0.0.6",
+            src_mac=A,
+            dst_mac=B,
+            calling_ae_title="CT_1",
+            called_ae_title="PACS",
+        ),
+        fact("DhcpRequest", src="0.0.0.0", src_mac=A, host_name="ct-scanner-1", client_mac=A),
+        fact(
+            "DnsAddressRecord",
+            src="10.0.0.9",
+            dst="10.0.0.5",
+            name="pacs.hospital.local",
+            address="10.0.0.6",
+            response=True,
+        ),
+    ]
+    devices = by_key(identify_devices(sightings, facts, RULES, internal=INTERNAL))
+    ct, pacs = devices[f"mac:{A}"], devices[f"mac:{B}"]
+    assert ct.identifiers["dicom_ae_titles"] == ("CT_1",)
+    assert ct.identifiers["hostnames"] == ("ct-scanner-1",)
+    assert pacs.identifiers["dicom_ae_titles"] == ("PACS",)
+    assert pacs.identifiers["hostnames"] == ("pacs.hospital.local",)
