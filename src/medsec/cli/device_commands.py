@@ -198,7 +198,8 @@ def _print_device(d: dict[str, Any], peers: list[Any]) -> None:
         highlight=False,
     )
     for kind, values in d["identifiers"].items():
-        stdout.print(f"{kind}: {', '.join(str(v) for v in values)}", highlight=False)
+        shown = values if isinstance(values, str) else ", ".join(str(v) for v in values)
+        stdout.print(f"{kind}: {shown}", highlight=False)
     _print_table(
         "Addresses over time",
         ("kind", "address", "vlan", "first", "last"),
