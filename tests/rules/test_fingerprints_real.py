@@ -61,7 +61,7 @@ def test_lldp_bridge_is_infrastructure(shared_data: Path, rules: list) -> None: 
 def test_ssh_openssh_versions_and_ubuntu(shared_data: Path, rules: list) -> None:  # type: ignore[type-arg]
     ids = identities(shared_data / "pcap/zeek/ssh_ssh.pcap", rules)
     ubuntu = ids["192.168.2.158"]  # SSH-1.99-OpenSSH_6.6.1p1 Ubuntu-2ubuntu2, and a paramiko client
-    assert "OpenSSH/6.6.1p1" in ubuntu.all("software")
+    assert "OpenSSH/6.6.1" in ubuntu.all("software")
     assert "paramiko/1.15.2" in ubuntu.all("software")
     assert ubuntu.get("os") == "Linux"
     assert ubuntu.get("os_version") == "Ubuntu 14.04"
@@ -73,7 +73,7 @@ def test_ssh_openssh_versions_and_ubuntu(shared_data: Path, rules: list) -> None
 
     loopback = identities(shared_data / "pcap/zeek/ssh_ssh1-ssh2-fingerprints.pcap", rules)
     focal = loopback["127.0.0.1"]
-    assert "OpenSSH/8.2p1" in focal.all("software")
+    assert "OpenSSH/8.2" in focal.all("software")
     assert focal.get("os_version") == "Ubuntu 20.04"
 
 
@@ -112,7 +112,7 @@ def test_snmp_linux_sysdescr(shared_data: Path, rules: list) -> None:  # type: i
 def test_http_server_and_agents(shared_data: Path, rules: list) -> None:  # type: ignore[type-arg]
     ids = identities(shared_data / "pcap/zeek/http_get.pcap", rules)
     server = ids["192.150.187.43"]  # Server: Apache/2.4.3 (Fedora)
-    assert server.all("software") == ["Apache httpd/2.4.3"]
+    assert server.all("software") == ["Apache/2.4.3"]
     assert server.get("os") == "Linux"
     assert ids["141.142.228.5"].all("software") == ["Wget/1.14"]
 
