@@ -117,7 +117,18 @@ class IdentifyEngine:
     """
 
     def __init__(self, rules: Sequence[Rule], subject_of: SubjectOf = host_of) -> None:
-        self._index = index_by_observation(rules)
+        # kind -> (field of the rules' first condition, its one-condition rules, the others)
+        self._by_field: dict[str, list[tuple[str, list[Rule], list[Rule]]]] = {}
+        for kind, kind_rules in index_by_observation(rules).items():
+            grouped: dict[str, tuple[list[Rule], list[Rule]]] = {}
+            for rule in kind_rules:
+                single, multi = grouped.setdefault(rule.conditions[0].field, ([], []))
+                (single if len(rule.conditions) == 1 else multi).append(rule)
+            self._by_field[kind] = [(f, s, m) for f, (s, m) in grouped.items()]
+        self._hits: dict[tuple[str, str, object], list[tuple[Rule, dict[str, str]]]] = {}
+        """(kind, field, value) -> the one-condition rules that value fires, with their
+        groups: facts repeat values (every DHCP request of a device, every HL7 message of an
+        interface), so each distinct value is tested once."""
         self._subject_of = subject_of
         # host -> attribute -> value -> support
         self._support: dict[str, dict[str, dict[str, _Support]]] = defaultdict(
@@ -131,35 +142,70 @@ class IdentifyEngine:
 
     def feed_facts(self, facts: Iterable[Fact]) -> None:
         """Facts, e.g. observations read back from the inventory."""
-        index = self._index
+        by_field = self._by_field
+        cache = self._hits
         for fact in facts:
-            rules = index.get(fact.kind)
-            if not rules:
+            fields_rules = by_field.get(fact.kind)
+            if not fields_rules:
                 continue
-            for rule in rules:
-                groups = _fires(rule, fact)
-                if groups is None:
-                    continue
-                host = self._subject_of(fact, rule.subject)
-                if host is None:
-                    continue
-                if rule.subject == "src" and fact.src_mac:
-                    self._macs[host].add(fact.src_mac)
-                for attribute, value in rule.values(groups):
-                    support = self._support[host][attribute].setdefault(value, _Support())
-                    if rule.id not in support.evidence:
-                        support.evidence[rule.id] = Evidence(
-                            rule_id=rule.id,
-                            weight=rule.weight,
-                            reference=rule.reference,
-                            ts_ns=fact.ts_ns,
-                            protocol=fact.protocol,
-                            observation=fact.kind,
-                            src_ip=fact.src_ip,
-                            dst_ip=fact.dst_ip,
-                            flow_id=fact.flow_id,
-                            fields=tuple(c.field for c in rule.conditions),
-                        )
+            fields = fact.fields
+            for name, single, multi in fields_rules:
+                value = fields.get(name)
+                if value is None:
+                    continue  # no condition holds for an absent value: skip its rules
+                if single:
+                    key = (fact.kind, name, _hashable(value))
+                    hits = cache.get(key) if key[2] is not None else None
+                    if hits is None:
+                        hits = [
+                            (rule, groups)
+                            for rule in single
+                            if (groups := rule.conditions[0].match(value)) is not None
+                        ]
+                        if key[2] is not None:
+                            cache[key] = hits
+                    for rule, groups in hits:
+                        self._support_from(rule, fact, dict(groups))
+                for rule in multi:
+                    found = self._fires(rule, fact)
+                    if found is not None:
+                        self._support_from(rule, fact, found)
+
+    def _support_from(self, rule: Rule, fact: Fact, groups: dict[str, str]) -> None:
+        host = self._subject_of(fact, rule.subject)
+        if host is None:
+            return
+        if rule.subject == "src" and fact.src_mac:
+            self._macs[host].add(fact.src_mac)
+        for attribute, value in rule.values(groups):
+            support = self._support[host][attribute].setdefault(value, _Support())
+            if rule.id not in support.evidence:
+                support.evidence[rule.id] = Evidence(
+                    rule_id=rule.id,
+                    weight=rule.weight,
+                    reference=rule.reference,
+                    ts_ns=fact.ts_ns,
+                    protocol=fact.protocol,
+                    observation=fact.kind,
+                    src_ip=fact.src_ip,
+                    dst_ip=fact.dst_ip,
+                    flow_id=fact.flow_id,
+                    fields=tuple(c.field for c in rule.conditions),
+                )
+
+    @staticmethod
+    def _fires(rule: Rule, fact: Fact) -> dict[str, str] | None:
+        """Regex groups when every condition of the rule holds for the fact."""
+        groups: dict[str, str] = {}
+        fields = fact.fields
+        for condition in rule.conditions:
+            if condition.field not in fields:
+                return None
+            found = condition.match(fields[condition.field])
+            if found is None:
+                return None
+            groups.update(found)
+        return groups
 
     def identities(self) -> list[Identity]:
         out = []
@@ -206,6 +252,16 @@ class IdentifyEngine:
         return out
 
 
+def _hashable(value: object) -> object:
+    """``value`` as a dictionary key (lists as tuples), or None when it cannot be one."""
+    if isinstance(value, str | int | bool | float):
+        return value
+    if isinstance(value, list | tuple):
+        items = tuple(_hashable(v) for v in value)
+        return None if any(i is None for i in items) else items
+    return None
+
+
 _UNSPECIFIED = frozenset({"0.0.0.0", "::", "255.255.255.255"})
 
 
@@ -217,17 +273,3 @@ def _is_host_address(ip: str) -> bool:
         return not ip.lower().startswith("ff")
     first = ip.split(".", 1)[0]
     return not (first.isdigit() and 224 <= int(first) <= 239)
-
-
-def _fires(rule: Rule, fact: Fact) -> dict[str, str] | None:
-    """Regex groups when every condition of the rule holds for the fact."""
-    groups: dict[str, str] = {}
-    fields = fact.fields
-    for condition in rule.conditions:
-        if condition.field not in fields:
-            return None
-        found = condition.match(fields[condition.field])
-        if found is None:
-            return None
-        groups.update(found)
-    return groups

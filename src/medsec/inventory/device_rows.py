@@ -9,12 +9,13 @@ the merged device when that one is new.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, delete, func, insert, select, update
 
 from medsec.identify.facts import Fact
 from medsec.inventory.aggregate import host_key
@@ -93,10 +94,21 @@ def facts(conn: Connection, batch: int = 10_000) -> Iterator[Fact]:
         o.dst_mac,
         o.vlan,
         o.flow_id,
-        o.facts,
+        cast(o.facts, Text).label("facts"),
     ).order_by(o.ts, o.id)
     result = conn.execution_options(yield_per=batch).execute(stmt)
+    parsed: dict[str, Any] = {}  # devices repeat themselves: parse each distinct text once
     for row in result:
+        fields = parsed.get(row.facts)
+        if fields is None:
+            try:
+                fields = json.loads(row.facts)
+            except (TypeError, ValueError):
+                fields = {}
+            if not isinstance(fields, dict):
+                fields = {}
+            if len(parsed) < 100_000:
+                parsed[row.facts] = fields
         yield Fact(
             kind=row.kind,
             protocol=row.protocol,
@@ -110,7 +122,7 @@ def facts(conn: Connection, batch: int = 10_000) -> Iterator[Fact]:
             dst_mac=row.dst_mac,
             vlan=row.vlan,
             flow_id=row.flow_id,
-            fields=row.facts if isinstance(row.facts, dict) else {},
+            fields=fields,
         )
 
 
@@ -158,13 +170,15 @@ def replace_devices(conn: Connection, rows: Sequence[DeviceRow], now: datetime) 
     conn.execute(delete(DeviceAddress))
     if stale:
         conn.execute(delete(Device).where(Device.id.in_(sorted(stale))))
-    # a reused id may carry another key now: free keys first, then write
-    for reused in assigned:
-        if reused is not None:
-            conn.execute(update(Device).where(Device.id == reused).values(key=f"~{reused}"))
-    address_rows: list[dict[str, Any]] = []
-    for row, chosen_id in zip(rows, assigned, strict=True):
-        values = {
+    # a reused id may carry another key now: free keys first, then write in bulk
+    reused = [{"b_id": i, "b_key": f"~{i}"} for i in assigned if i is not None]
+    if reused:
+        conn.execute(
+            update(Device).where(Device.id == bindparam("b_id")).values(key=bindparam("b_key")),
+            reused,
+        )
+    values = [
+        {
             "key": row.key,
             "first_seen": row.first_seen,
             "last_seen": row.last_seen,
@@ -177,25 +191,39 @@ def replace_devices(conn: Connection, rows: Sequence[DeviceRow], now: datetime) 
             "record": row.record,
             "identified_at": now,
         }
-        if chosen_id is None:
-            device_id: int = conn.execute(
-                insert(Device).values(values).returning(Device.id)
-            ).scalar_one()
-        else:
-            device_id = chosen_id
-            conn.execute(update(Device).where(Device.id == device_id).values(values))
-        for kind, value, vlan, first, last in row.addresses:
-            address_rows.append(
-                {
-                    "device_id": device_id,
-                    "kind": kind,
-                    "value": value,
-                    "ip_key": host_key(value) if kind == "ip" else None,
-                    "vlan": vlan,
-                    "first_seen": first,
-                    "last_seen": last,
-                }
-            )
+        for row in rows
+    ]
+    updates = [{"b_id": i, **v} for i, v in zip(assigned, values, strict=True) if i is not None]
+    if updates:
+        conn.execute(
+            update(Device)
+            .where(Device.id == bindparam("b_id"))
+            .values({c: bindparam(c) for c in values[0]}),
+            updates,
+        )
+    fresh = [v for i, v in zip(assigned, values, strict=True) if i is None]
+    new_ids: list[int] = []
+    if fresh:
+        new_ids = list(
+            conn.execute(
+                insert(Device).returning(Device.id, sort_by_parameter_order=True), fresh
+            ).scalars()
+        )
+    it = iter(new_ids)
+    ids = [i if i is not None else next(it) for i in assigned]
+    address_rows = [
+        {
+            "device_id": device_id,
+            "kind": kind,
+            "value": value,
+            "ip_key": host_key(value) if kind == "ip" else None,
+            "vlan": vlan,
+            "first_seen": first,
+            "last_seen": last,
+        }
+        for row, device_id in zip(rows, ids, strict=True)
+        for kind, value, vlan, first, last in row.addresses
+    ]
     if address_rows:
         conn.execute(insert(DeviceAddress), address_rows)
     return len(rows)
