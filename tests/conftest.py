@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ import pytest
 pytest_plugins = ["postgres_cluster"]  # tests/postgres_cluster.py: a throw-away cluster
 
 REPO = Path(__file__).resolve().parent.parent
+# The parsed-rules cache of this test session lives in a directory of its own, not in ~/.cache.
+os.environ.setdefault(
+    "MEDSEC_CACHE", os.path.join(tempfile.gettempdir(), f"medsec-test-cache-{os.getpid()}")
+)
+
 SHARED_DATA = Path(os.environ.get("MEDSEC_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

@@ -20,7 +20,10 @@ split). A site profile replaces every rule of the shipped profile with its id.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import pickle
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -420,12 +423,61 @@ def load_rules(site_dirs: Iterable[Path] = ()) -> list[Rule]:
     the same id, and a later profile every rule of the profile of the same id.
 
     Ids must be unique within the shipped set and within each site directory.
+
+    Parsing and validating a thousand rules takes a good part of a second, so the result is
+    kept in the user's cache directory (``$MEDSEC_CACHE``, else ``$XDG_CACHE_HOME/medsec``,
+    else ``~/.cache/medsec``), named by a digest of every file read, the schemas and the
+    medsec version: any change to any of them is a new entry. No cache is used when the
+    directory cannot be written.
     """
-    by_id: dict[str, Rule] = {}
     groups = [
         [*shipped_rule_files(), *shipped_profile_files()],
         *(_site_files(d) for d in site_dirs),
     ]
+    cached = _cache_file(groups)
+    if cached is not None:
+        try:
+            with cached.open("rb") as f:
+                found = pickle.load(f)  # noqa: S301 (written by us, named by content digest)
+            if isinstance(found, list) and all(isinstance(r, Rule) for r in found):
+                return found
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            pass
+    rules = _load_groups(groups)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            with partial.open("wb") as f:
+                pickle.dump(rules, f, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(cached)
+        except OSError:
+            pass
+    return rules
+
+
+def _cache_file(groups: Sequence[Sequence[Path]]) -> Path | None:
+    from medsec import __version__
+
+    base = os.environ.get("MEDSEC_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "medsec"
+    )
+    digest = hashlib.sha256(__version__.encode())
+    schemas = resources.files("medsec.rules").joinpath("schemas")
+    try:
+        for schema in sorted(Path(str(p)) for p in schemas.iterdir()):
+            digest.update(schema.read_bytes())
+        for group in groups:
+            digest.update(b"\x00group")
+            for path in group:
+                digest.update(str(path).encode() + b"\x00" + path.read_bytes())
+    except OSError:
+        return None
+    return Path(base) / f"rules-{digest.hexdigest()[:32]}.pickle"
+
+
+def _load_groups(groups: Sequence[Sequence[Path]]) -> list[Rule]:
+    by_id: dict[str, Rule] = {}
     for group in groups:
         seen: dict[str, str] = {}
         replaced: set[str] = set()

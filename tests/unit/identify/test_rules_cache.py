@@ -1,0 +1,47 @@
+"""The parsed rule base is cached by a digest of every file it was read from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from medsec.identify.rules import load_rules
+
+SITE_RULE = """rules:
+  - id: site.test.{n}
+    when: [{{observation: DhcpRequest, field: host_name, op: prefix, value: "ward{n}-"}}]
+    weight: 30
+    yields: {{category: patient_monitor}}
+    provenance: {{reference: "site naming convention", reviewed: "unverified"}}
+"""
+
+
+def test_cache_hit_equals_fresh_load_and_site_changes_are_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEDSEC_CACHE", str(tmp_path / "cache"))
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "ward.yaml").write_text(SITE_RULE.format(n=1))
+    fresh = load_rules([site])
+    assert len(list((tmp_path / "cache").glob("rules-*.pickle"))) == 1
+    assert load_rules([site]) == fresh  # from the cache
+    (site / "ward.yaml").write_text(SITE_RULE.format(n=2))
+    changed = {r.id for r in load_rules([site])}
+    assert "site.test.2" in changed and "site.test.1" not in changed
+    assert len(list((tmp_path / "cache").glob("rules-*.pickle"))) == 2
+
+
+def test_unwritable_or_corrupt_cache_falls_back_to_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("MEDSEC_CACHE", str(blocker / "cache"))
+    assert load_rules()
+    monkeypatch.setenv("MEDSEC_CACHE", str(tmp_path / "cache"))
+    rules = load_rules()
+    (entry,) = (tmp_path / "cache").glob("rules-*.pickle")
+    entry.write_bytes(b"garbage")
+    assert load_rules() == rules
