@@ -135,3 +135,18 @@ def test_csv_export(hospital: dict[str, Any]) -> None:
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == len(devices(hospital["db"]))
     assert {"id", "category", "vendor", "ips", "macs", "handles_phi"} <= set(rows[0])
+
+
+def test_map_filters_by_label(hospital: dict[str, Any]) -> None:
+    """``map --phi --cleartext``: the patient data that crossed the network readable."""
+    db = hospital["db"]
+    exposed = json.loads(medsec("map", "--phi", "--cleartext", "--json", db=db))
+    assert exposed and all(e["phi"] and e["cleartext"] for e in exposed)
+    assert {e["app"] for e in exposed} <= {"hl7", "dicom", "http"}
+    truth = {
+        (e["client"], e["server"], e["transport"], e["server_port"])
+        for e in hospital["truth"]["edges"]
+        if e["phi"] and e["cleartext"] and e["app"] in ("hl7", "dicom")
+    }
+    found = {(e["client"], e["server"], e["transport"], e["server_port"]) for e in exposed}
+    assert truth <= found

@@ -12,6 +12,7 @@ from rich.table import Table
 from medsec.cli.main import (
     DbOption,
     JsonOption,
+    _edge_labels,
     _human_bytes,
     _identify_row,
     _print_identified,
@@ -224,27 +225,13 @@ def _print_device(d: dict[str, Any], peers: list[Any]) -> None:
                     e.server + (f" ({e.destination_name})" if e.destination_name else ""),
                     _service(e),
                     e.app or "-",
-                    _labels(e),
+                    _edge_labels(e),
                     _human_bytes(e.bytes),
                     _when(e.last_seen),
                 )
                 for e in peers[:50]
             ),
         )
-
-
-def _labels(e: Any) -> str:
-    labels = [
-        name
-        for name, on in (
-            ("[red]phi[/red]", e.phi),
-            ("cleartext", e.cleartext),
-            ("[red]credentials[/red]", e.credentials_in_clear),
-            ("external", e.external),
-        )
-        if on
-    ]
-    return " ".join(labels) or "-"
 
 
 def _evidence_line(e: dict[str, Any]) -> str:

@@ -346,6 +346,17 @@ def map_(
         typer.Option("--external/--internal", help="Only edges leaving / staying in the site."),
     ] = None,
     min_bytes: Annotated[int | None, typer.Option(help="Only edges with this many bytes.")] = None,
+    phi: Annotated[
+        bool | None, typer.Option("--phi/--no-phi", help="Only edges that carried PHI / not.")
+    ] = None,
+    cleartext: Annotated[
+        bool | None,
+        typer.Option("--cleartext/--encrypted", help="Only edges readable on the wire / not."),
+    ] = None,
+    credentials: Annotated[
+        bool | None,
+        typer.Option("--credentials", help="Only edges where a password crossed in clear."),
+    ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many.")] = None,
     svg: Annotated[
         Path | None, typer.Option(help="Also draw the map as an SVG picture to this file.")
@@ -363,6 +374,9 @@ def map_(
         transport=transport,
         external=external,
         min_bytes=min_bytes,
+        phi=phi,
+        cleartext=cleartext,
+        credentials_in_clear=credentials,
         limit=limit,
     )
     with state.store() as store:
@@ -375,13 +389,27 @@ def map_(
         return
     _print_table(
         f"Communication map ({len(edges)} edges)",
-        ("client", "server", "service", "app", "flows", "packets", "bytes", "first", "last"),
+        (
+            "client",
+            "server",
+            "service",
+            "app",
+            "labels",
+            "flows",
+            "packets",
+            "bytes",
+            "first",
+            "last",
+        ),
         (
             (
                 e.client,
-                e.server + (" [yellow](external)[/yellow]" if e.external else ""),
+                e.server
+                + (f" ({e.destination_name})" if e.destination_name and e.external else "")
+                + (" [yellow](external)[/yellow]" if e.external else ""),
                 _service(e),
                 e.app or "-",
+                _edge_labels(e),
                 f"{e.flows:,}",
                 f"{e.packets:,}",
                 _human_bytes(e.bytes),
@@ -391,6 +419,19 @@ def map_(
             for e in edges
         ),
     )
+
+
+def _edge_labels(e: inv.EdgeView) -> str:
+    on = [
+        text
+        for text, flag in (
+            ("[bold red]PHI[/bold red]", e.phi),
+            ("[yellow]cleartext[/yellow]", e.cleartext),
+            ("[bold red]credentials[/bold red]", e.credentials_in_clear),
+        )
+        if flag
+    ]
+    return " ".join(on) or "-"
 
 
 def _service(e: inv.EdgeView) -> str:

@@ -724,6 +724,12 @@ class Store:
             stmt = stmt.where(Edge.external == q.external)
         if q.min_bytes is not None:
             stmt = stmt.where(Edge.bytes >= q.min_bytes)
+        if q.phi is not None:
+            stmt = stmt.where(Edge.phi == q.phi)
+        if q.cleartext is not None:
+            stmt = stmt.where(Edge.cleartext == q.cleartext)
+        if q.credentials_in_clear is not None:
+            stmt = stmt.where(Edge.credentials_in_clear == q.credentials_in_clear)
         if q.app is not None:
             stmt = stmt.where(
                 select(EdgeApp.id)

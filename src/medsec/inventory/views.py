@@ -357,6 +357,10 @@ class EdgeQuery:
     min_bytes: int | None = None
     app: str | None = None
     """Only edges with a flow a dissector recognised as this application (in ``apps``)."""
+    phi: bool | None = None
+    """True: edges that carried patient data only; False: edges that did not."""
+    cleartext: bool | None = None
+    credentials_in_clear: bool | None = None
     limit: int | None = None
 
     def __post_init__(self) -> None:
