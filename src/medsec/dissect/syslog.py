@@ -2,7 +2,11 @@
 counting (RFC 6587 3.4.1) or newline framing (3.4.2).
 
 Only the header is stated: PRI (facility, severity), hostname, application name / tag,
-process id, message id, and the RFC 5424 ``origin`` structured data (software and version).
+process id, message id, the RFC 5424 SD-IDs and ``origin`` structured data (software and
+version). Where a vendor's log format puts structured facts at a fixed place, anchored
+patterns read them and nothing else: the Cisco ``%FACILITY-SEVERITY-MNEMONIC:`` tag (and
+its IOS XML form), FortiOS ``devid``/``devname``, the ScreenOS ``NetScreen device_id``, the
+PAN-OS serial number and log type, and the vendor/product/version of a CEF or LEEF header.
 The free-text message is never kept: on some devices it holds patient data. TCP 514 is
 also rsh; a stream that does not start like syslog gives nothing.
 """
@@ -11,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterable, Iterator
+from typing import Any, ClassVar
 
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
@@ -32,6 +36,48 @@ _ISO_TIMESTAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S{0,20} ")
 _TAG = re.compile(rb"([A-Za-z0-9_./()-]{1,48})(?:\[([^\]\s]{1,32})\])?:")
 _OCTET_COUNT = re.compile(rb"[1-9]\d{0,9} <")
 _PARAM = re.compile(rb' ([^= \]"]{1,32})="((?:[^"\\]|\\.){0,255})"')
+VENDOR_HEAD = 512
+"""Bytes of a message read for vendor facts (they sit at its start)."""
+MAX_KV_TOKENS = 24
+"""``key=value`` tokens walked at the start of a FortiOS message."""
+
+# Cisco message prefix: sequence number, origin id, IOS [syslog@9 ...] element, timestamp
+# (IOS/ASA ``*Mar  1 2024 00:00:00.123 UTC``, NX-OS ``2024 Mar  1 00:00:00 UTC``, uptime
+# ``00:01:23`` / ``1w2d``) with an ASA device id, IOS XR node (``RP/0/RSP0/CPU0:``) and
+# process (``ifmgr[227]: ``).
+_TIMESTAMP = (
+    rb"[*.]?(?:[A-Z][a-z]{2} +\d{1,2}(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,6})?(?: [A-Za-z]{2,6})?"
+    rb"|\d{4} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d{1,6})?(?: [A-Za-z]{2,6})?"
+    rb"|\d{1,3}:\d\d:\d\d(?:\.\d{1,6})?|\d{1,3}[wdy]\d{1,2}[dh])"
+)
+_ORIGIN = rb"[^\s:%<]{1,64}: "
+_CISCO_PREFIX = (
+    rb" ?(?:: )?(?:\d{1,10}: )?(?:" + _ORIGIN + rb")?(?:[A-Z0-9]{1,4}(?:/[A-Z0-9]{1,8}){1,4}:)?"
+    rb"(?:\[syslog@9 [^\]]{0,80}\]: )?"
+    rb"(?:" + _TIMESTAMP + rb"(?: [^\s:%<]{1,64})? ?: )?(?:" + _ORIGIN + rb")?"
+)
+_FACILITY = rb"[A-Z][A-Z0-9_]{0,31}(?:-[A-Z][A-Z0-9_]{0,31}){0,2}"
+_MNEMONIC = rb"[A-Z0-9][A-Z0-9_]{0,39}"
+_PERCENT_TAG = re.compile(
+    _CISCO_PREFIX + rb"%(" + _FACILITY + rb")-([0-7])-(" + _MNEMONIC + rb") ?:"
+)
+_IOS_XML = re.compile(
+    _CISCO_PREFIX + rb"<ios-log-msg><facility>(" + _FACILITY + rb")</facility>"
+    rb"<severity>([0-7])</severity><msg-id>(" + _MNEMONIC + rb")</msg-id>"
+)
+_KV = re.compile(rb'([a-z_]{1,32})=(?:"([^"]{0,128})"|([^\s"]{0,128}))(?: |$)')
+_SCREENOS = re.compile(rb" ?NetScreen device_id=([0-9A-Za-z-]{1,32})")
+_PANOS = re.compile(rb" ?1,\d{4}/\d\d/\d\d \d\d:\d\d:\d\d,([0-9A-Za-z]{1,20}),([A-Z]{3,20}),")
+_CEF_FIELD = rb"((?:[^|\\\r\n]|\\.){0,63})"
+_EVENT = re.compile(
+    rb" ?(CEF|LEEF):\d{1,2}(?:\.\d{1,2})?\|"
+    + _CEF_FIELD
+    + rb"\|"
+    + _CEF_FIELD
+    + rb"\|"
+    + _CEF_FIELD
+    + rb"\|"
+)
 
 
 class SyslogError(DissectError):
@@ -42,25 +88,85 @@ def _field(raw: bytes) -> str | None:
     return None if raw in (b"-", b"") else raw.decode("utf-8", "backslashreplace")
 
 
-def _origin(sd: bytes) -> dict[str, str]:
-    """The params of the ``origin`` SD element, if any, from the structured data."""
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _structured_data(sd: bytes) -> tuple[tuple[str, ...], dict[str, str], int]:
+    """SD-IDs, the params of the ``origin`` element, and where the message begins."""
+    if sd[:1] == b"-":
+        return (), {}, 2
     pos = 0
+    ids: list[str] = []
+    origin: dict[str, str] = {}
     for _ in range(MAX_SD_ELEMENTS):
         if pos >= len(sd) or sd[pos] != 0x5B:  # '['
-            return {}
+            break
         close = pos + 1
         while close < len(sd) and sd[close] != 0x5D:  # ']' not escaped
             close += 2 if sd[close] == 0x5C else 1
         element = sd[pos + 1 : close]
         pos = close + 1
         sd_id, _, _ = element.partition(b" ")
-        if sd_id == b"origin":
-            return {
-                m.group(1).decode("ascii", "backslashreplace"): re.sub(
-                    rb"\\(.)", rb"\1", m.group(2)
-                ).decode("utf-8", "backslashreplace")
+        ids.append(sd_id[:64].decode("ascii", "backslashreplace"))
+        if sd_id == b"origin" and not origin:
+            origin = {
+                m.group(1).decode("ascii", "backslashreplace"): _text(
+                    re.sub(rb"\\(.)", rb"\1", m.group(2))
+                )
                 for m in _PARAM.finditer(element)
             }
+    return tuple(ids), origin, pos + 1 if ids else 0
+
+
+def _fortios(head: bytes, start: int) -> dict[str, Any]:
+    """``devid``/``devname`` among the ``key=value`` tokens a FortiOS message starts with."""
+    pos = start + 1 if head[start : start + 1] == b" " else start
+    found: dict[str, Any] = {}
+    for _ in range(MAX_KV_TOKENS):
+        m = _KV.match(head, pos)
+        if m is None or m.end() == pos:
+            break
+        key = m.group(1)
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        if key in (b"devid", b"devname") and value:
+            found[f"fortios_{key.decode()}"] = _text(value)
+        pos = m.end()
+    return found
+
+
+def _vendor_facts(head: bytes, starts: Iterable[int]) -> dict[str, Any]:
+    """Structured vendor facts at the start of the message (tried at each candidate start:
+    after the tag, and where the tag would begin)."""
+    for start in starts:
+        m = _PERCENT_TAG.match(head, start)
+        form = "percent"
+        if m is None:
+            m = _IOS_XML.match(head, start)
+            form = "ios-xml"
+        if m is not None:
+            return {
+                "tag_format": form,
+                "tag_facility": m.group(1).decode("ascii"),
+                "tag_severity": int(m.group(2)),
+                "tag_mnemonic": m.group(3).decode("ascii"),
+            }
+        if m := _SCREENOS.match(head, start):
+            return {"screenos_device_id": m.group(1).decode("ascii")}
+        if m := _PANOS.match(head, start):
+            return {
+                "panos_serial": m.group(1).decode("ascii"),
+                "panos_type": m.group(2).decode("ascii"),
+            }
+        if m := _EVENT.match(head, start):
+            return {
+                "event_format": m.group(1).decode("ascii"),
+                "event_vendor": _text(re.sub(rb"\\(.)", rb"\1", m.group(2))),
+                "event_product": _text(re.sub(rb"\\(.)", rb"\1", m.group(3))),
+                "event_version": _text(re.sub(rb"\\(.)", rb"\1", m.group(4))),
+            }
+        if found := _fortios(head, start):
+            return found
     return {}
 
 
@@ -80,7 +186,12 @@ def parse_message(msg: bytes, ctx: PacketContext) -> SyslogMessage:
         parts = rest.split(b" ", 6)
         if len(parts) < 6:
             raise SyslogError("RFC 5424 header cut short")
-        origin = _origin(parts[6]) if len(parts) > 6 else {}
+        sd_ids: tuple[str, ...] = ()
+        origin: dict[str, str] = {}
+        vendor: dict[str, Any] = {}
+        if len(parts) > 6:
+            sd_ids, origin, begins = _structured_data(parts[6])
+            vendor = _vendor_facts(parts[6][begins : begins + VENDOR_HEAD], (0,))
         return SyslogMessage(
             ctx=ctx,
             facility=facility,
@@ -93,9 +204,11 @@ def parse_message(msg: bytes, ctx: PacketContext) -> SyslogMessage:
             origin_software=origin.get("software"),
             origin_sw_version=origin.get("swVersion"),
             origin_enterprise_id=origin.get("enterpriseId"),
+            sd_ids=sd_ids,
+            **vendor,
         )
     hostname: str | None = None
-    head = rest[:400]
+    head = rest[:VENDOR_HEAD]
     stamp = _BSD_TIMESTAMP.match(head) or _ISO_TIMESTAMP.match(head)
     pos = stamp.end() if stamp else 0
     tag = _TAG.match(head, pos)
@@ -104,9 +217,11 @@ def parse_message(msg: bytes, ctx: PacketContext) -> SyslogMessage:
         token = head[pos:space] if space > pos else b""
         if token and len(token) <= 255 and token.isascii() and not token.endswith(b":"):
             hostname = token.decode("ascii")
-            tag = _TAG.match(head, space + 1)
+            pos = space + 1
+            tag = _TAG.match(head, pos)
     if tag is not None and not any(chr(b).isalpha() for b in tag.group(1)):
         tag = None  # a sequence number (``123:``), not a program name
+    starts = (pos,) if tag is None else (tag.end(), pos)
     return SyslogMessage(
         ctx=ctx,
         facility=facility,
@@ -115,6 +230,7 @@ def parse_message(msg: bytes, ctx: PacketContext) -> SyslogMessage:
         hostname=hostname,
         app_name=None if tag is None else tag.group(1).decode("ascii"),
         procid=None if tag is None or tag.group(2) is None else _field(tag.group(2)),
+        **_vendor_facts(head, starts),
     )
 
 

@@ -183,3 +183,148 @@ def test_zeek_tcp_stream_with_mixed_framing(shared_data: Path) -> None:
     assert {(o.hostname, o.app_name) for o in found if isinstance(o, SyslogMessage)} == {
         ("mymachine", "su")
     }
+
+
+# --- vendor facts at fixed places of the message -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "form", "facility", "severity", "mnemonic"),
+    [
+        # IOS, service sequence-numbers + timestamps log datetime msec
+        (b"<189>72: Mar  3 19:57:17.371: %LINK-5-CHANGED: Interface Gi0/2, changed", "percent",
+         "LINK", 5, "CHANGED"),
+        # IOS, unsynchronised clock ('*'), logging origin-id hostname
+        (b"<187>38: R1: *Sep 22 13:39:11.250: %LINK-3-UPDOWN: Interface Et0/2, changed",
+         "percent", "LINK", 3, "UPDOWN"),
+        # IOS with the [syslog@9 ...] sequence element
+        (b'<189>85: R1: [syslog@9 s_sn="5"]: *Sep 22 13:47:45.672: %SYS-5-CONFIG_I: by console',
+         "percent", "SYS", 5, "CONFIG_I"),
+        # IOS XML logging
+        (b"<189>92: R1: <ios-log-msg><facility>SYS</facility><severity>5</severity>"
+         b"<msg-id>CONFIG_I</msg-id><time>*Sep 22</time><args><arg id=\"0\">console</arg>",
+         "ios-xml", "SYS", 5, "CONFIG_I"),
+        # ASA without and with a header
+        (b"<166>%ASA-6-302013: Built outbound TCP connection 1", "percent", "ASA", 6, "302013"),
+        (b"<166>Jan 01 2020 00:00:00: %ASA-6-302013: Built outbound", "percent", "ASA", 6,
+         "302013"),
+        # NX-OS: host, year-first timestamp with zone
+        (b"<189>nx01: 2017 Jul 26 14:42:46 UTC: %AUTHPRIV-6-SYSTEM_MSG: pam_unix", "percent",
+         "AUTHPRIV", 6, "SYSTEM_MSG"),
+        # IOS XR: node id, process, space before the colon
+        (b"<187>102: RP/0/RSP0/CPU0:Jan  5 10:00:00.123 UTC: ifmgr[227]: "
+         b"%PKT_INFRA-LINK-3-UPDOWN : Interface Gi0/0/0/1", "percent", "PKT_INFRA-LINK", 3,
+         "UPDOWN"),
+        # Arista EOS: BSD header, agent name as the tag
+        (b"<189>May  9 16:13:35 PE-1A Ebra: %LINEPROTO-5-UPDOWN: Line protocol on Et4",
+         "percent", "LINEPROTO", 5, "UPDOWN"),
+        # RFC 5424 carrying the tag in MSG
+        (b"<189>1 2024-01-01T00:00:00Z r1 - - - - %SYS-5-RESTART: System restarted", "percent",
+         "SYS", 5, "RESTART"),
+    ],
+)  # fmt: skip
+def test_cisco_message_tag(
+    data: bytes, form: str, facility: str, severity: int, mnemonic: str
+) -> None:
+    msg = one(data)
+    assert (msg.tag_format, msg.tag_facility, msg.tag_severity, msg.tag_mnemonic) == (
+        form,
+        facility,
+        severity,
+        mnemonic,
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # a tag quoted inside free text is not at the anchored place
+        b"<13>Mar  9 04:44:27 host app: user wrote %SYS-5-CONFIG_I: in a note",
+        b"<13>Mar  9 04:44:27 host app: 50%-off-3-X: sale",
+        b"<189>%sys-5-config_i: lower case is not a tag",
+    ],
+)
+def test_no_tag_outside_its_place(data: bytes) -> None:
+    assert one(data).tag_facility is None
+
+
+def test_fortios_devid_and_devname() -> None:
+    quoted = (
+        b'<189>date=2021-12-09 time=16:29:06 devname="FW-WARD-3" devid="FGT60FTK20000001" '
+        b'eventtime=1639052948154831889 tz="+0400" logid="0000000013" type="traffic" '
+        b'srcip=10.1.2.3 user="jdoe" msg="patient portal"'
+    )
+    msg = one(quoted)
+    assert (msg.fortios_devid, msg.fortios_devname) == ("FGT60FTK20000001", "FW-WARD-3")
+    assert "jdoe" not in repr(msg) and "patient" not in repr(msg)
+    bare = b"<189>date=2019-04-04 time=09:19:21 devname=fw01 devid=FG800D0123456789 logid=1"
+    assert one(bare).fortios_devid == "FG800D0123456789"
+    # key=value pairs that do not start the message are free text
+    late = b"<13>Mar  9 04:44:27 host app: note devid=FGT60FTK20000001"
+    assert one(late).fortios_devid is None
+
+
+def test_screenos_device_id() -> None:
+    msg = one(
+        b"<133>ssg: NetScreen device_id=0185082008001541  [Root]system-notification-00257"
+        b'(traffic): start_time="2019-05-09 14:50:08" src=10.0.0.1'
+    )
+    assert (msg.app_name, msg.screenos_device_id) == ("ssg", "0185082008001541")
+
+
+def test_panos_serial_and_type() -> None:
+    msg = one(
+        b"<14>Oct  4 18:54:26 pa-01 1,2023/10/04 18:54:26,012501002341,TRAFFIC,end,2561,"
+        b"2023/10/04 18:54:24,10.1.1.1,10.2.2.2"
+    )
+    assert (msg.hostname, msg.panos_serial, msg.panos_type) == ("pa-01", "012501002341", "TRAFFIC")
+
+
+def test_cef_and_leef_headers() -> None:
+    msg = one(
+        b"<134>Jan  1 00:00:00 fw01 CEF:0|Check Point|VPN-1 & FireWall-1|R81\\|x|Accept|"
+        b"Accept|Low|src=10.0.0.1 suser=jdoe"
+    )
+    assert (msg.event_format, msg.event_vendor, msg.event_product, msg.event_version) == (
+        "CEF",
+        "Check Point",
+        "VPN-1 & FireWall-1",
+        "R81|x",
+    )
+    assert "jdoe" not in repr(msg)
+    leef = one(b"<13>LEEF:2.0|Lancope|StealthWatch|1.0|41|^|src=10.0.1.8")
+    assert (leef.event_format, leef.event_vendor, leef.event_product) == (
+        "LEEF",
+        "Lancope",
+        "StealthWatch",
+    )
+
+
+def test_rfc5424_sd_ids() -> None:
+    msg = one(
+        b"<14>1 2024-01-01T00:00:00Z srx-1 RT_FLOW - RT_FLOW_SESSION_CREATE "
+        b'[junos@2636.1.1.1.2.26 source-address="10.0.0.1"][meta sequenceId="1"] text'
+    )
+    assert msg.sd_ids == ("junos@2636.1.1.1.2.26", "meta")
+    assert (msg.app_name, msg.msgid) == ("RT_FLOW", "RT_FLOW_SESSION_CREATE")
+    assert one(RFC5424_SD).sd_ids == ("exampleSDID@32473", "origin")
+    assert one(RFC5424).sd_ids == ()
+
+
+def test_ndpi_vendor_formats(shared_data: Path) -> None:
+    found = [
+        o
+        for p in payloads(shared_data / "pcap/ndpi/syslog.pcap", ports={514})
+        for o in D.dissect(p.data, p.ctx)
+        if isinstance(o, SyslogMessage)
+    ]
+    tags = {(o.tag_format, o.tag_facility, o.tag_mnemonic) for o in found if o.tag_format}
+    assert {
+        ("percent", "LINK", "CHANGED"),
+        ("percent", "IPV6_ACL", "ACCESSLOGP"),
+        ("percent", "SYS", "LOGGINGHOST_STARTSTOP"),
+        ("ios-xml", "LINEPROTO", "UPDOWN"),
+    } <= tags
+    assert {o.fortios_devid for o in found if o.fortios_devid} == {"FGT61ETK19009449"}
+    # message text of none of them is kept
+    assert not any("Configured from console" in repr(o) for o in found)

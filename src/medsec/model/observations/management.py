@@ -89,7 +89,9 @@ class NtpMessage(Observation):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SyslogMessage(Observation):
-    """The header of a syslog message (the free-text message is deliberately not kept)."""
+    """The header of a syslog message, and the structured facts some vendors' log formats
+    put at a fixed place in the message (tags, serial numbers, product names), read with
+    anchored patterns. The free-text message is deliberately not kept."""
 
     PROTOCOL: ClassVar[str] = "syslog"
 
@@ -113,3 +115,36 @@ class SyslogMessage(Observation):
     """RFC 5424 structured data ``[origin swVersion=...]``."""
     origin_enterprise_id: str | None = None
     """RFC 5424 structured data ``[origin enterpriseId=...]``."""
+    sd_ids: tuple[str, ...] = ()
+    """RFC 5424 SD-IDs of the structured data elements in order (at most 16), e.g.
+    ``origin``, ``meta``, ``junos@2636.1.1.1.2.26``: a private SD-ID names the IANA
+    enterprise number of the software that defined it (RFC 5424 7.2.2)."""
+    tag_format: str | None = None
+    """How a vendor message tag was written: ``percent`` for ``%FACILITY-SEVERITY-MNEMONIC:``
+    (Cisco IOS, IOS XE/XR, NX-OS, ASA; copied by some other network operating systems), or
+    ``ios-xml`` for Cisco IOS XML logging (``<ios-log-msg><facility>...``)."""
+    tag_facility: str | None = None
+    """FACILITY of the message tag (``SYS``, ``LINEPROTO``, ``ASA``, ``PKT_INFRA-LINK``)."""
+    tag_severity: int | None = None
+    """SEVERITY digit of the message tag (0-7)."""
+    tag_mnemonic: str | None = None
+    """MNEMONIC of the message tag (``CONFIG_I``, ``UPDOWN``, ``302013``)."""
+    fortios_devid: str | None = None
+    """FortiOS key=value log field ``devid`` (the unit's serial number, ``FGT60F...``)."""
+    fortios_devname: str | None = None
+    """FortiOS log field ``devname`` (the unit's configured host name)."""
+    screenos_device_id: str | None = None
+    """ScreenOS ``NetScreen device_id=`` (the unit's serial number)."""
+    panos_serial: str | None = None
+    """PAN-OS CSV log field 3, Serial Number of the firewall that logged."""
+    panos_type: str | None = None
+    """PAN-OS CSV log field 4, Type (``TRAFFIC``, ``THREAT``, ``SYSTEM``, ``CONFIG``...)."""
+    event_format: str | None = None
+    """``CEF`` (ArcSight Common Event Format) or ``LEEF`` (IBM QRadar Log Event Extended
+    Format) when the message is one; its header names the product that logged."""
+    event_vendor: str | None = None
+    """CEF/LEEF header Device Vendor / Vendor."""
+    event_product: str | None = None
+    """CEF/LEEF header Device Product / Product."""
+    event_version: str | None = None
+    """CEF/LEEF header Device Version / Version."""
