@@ -21,9 +21,11 @@ from medsec.dissect.dhcpv6 import Dhcpv6Dissector
 from medsec.dissect.dicom import DicomDissector
 from medsec.dissect.dns import DnsDissector
 from medsec.dissect.hl7 import Hl7Dissector
+from medsec.dissect.hsrp import HsrpDissector
 from medsec.dissect.http import HttpDissector
 from medsec.dissect.interface import Dissector
 from medsec.dissect.lldp import LldpDissector
+from medsec.dissect.natpmp import NatPmpDissector
 from medsec.dissect.netbios import NetbiosNsDissector
 from medsec.dissect.ntp import NtpDissector
 from medsec.dissect.poct import PoctDissector
@@ -32,8 +34,11 @@ from medsec.dissect.smb import SmbDissector
 from medsec.dissect.snmp import SnmpDissector
 from medsec.dissect.ssdp import SsdpDissector
 from medsec.dissect.ssh import SshDissector
+from medsec.dissect.stp import StpDissector
 from medsec.dissect.syslog import SyslogDissector
 from medsec.dissect.tls import TlsDissector
+from medsec.dissect.tuya import TuyaDissector
+from medsec.dissect.ubiquiti import UbiquitiDissector
 from medsec.dissect.wsdiscovery import DpwsDissector, WsDiscoveryDissector
 
 __all__ = ["Dissector", "default_dissectors"]
@@ -72,4 +77,10 @@ def default_dissectors() -> list[Dissector]:
         Pop3Dissector(),
         ImapDissector(),
         TelnetDissector(),
+        # infrastructure, smart things and automation
+        TuyaDissector(),
+        StpDissector(),
+        HsrpDissector(),
+        UbiquitiDissector(),
+        NatPmpDissector(),
     ]
