@@ -17,14 +17,22 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hypothesis import given
 from hypothesis import strategies as st
 
+from medsec.dissect.bacnet import BacnetDissector
+from medsec.dissect.flowexport import FlowExportDissector
 from medsec.dissect.hsrp import HsrpDissector
+from medsec.dissect.modbus import ModbusDissector
 from medsec.dissect.natpmp import NatPmpDissector
+from medsec.dissect.slp import SlpDissector
 from medsec.dissect.stp import StpDissector
 from medsec.dissect.tuya import UDP_KEY, TuyaDissector
 from medsec.dissect.ubiquiti import UbiquitiDissector
 from medsec.model.observations import Observation, PacketContext
 from medsec.model.observations.infrastructure import (
+    BacnetMessage,
+    FlowExport,
     HsrpMessage,
+    ModbusMessages,
+    SlpMessage,
     StpBpdu,
     TuyaDiscovery,
     UbiquitiDiscovery,
@@ -38,6 +46,10 @@ DISSECTORS: list[Any] = [
     HsrpDissector(),
     UbiquitiDissector(),
     NatPmpDissector(),
+    SlpDissector(),
+    BacnetDissector(),
+    ModbusDissector(),
+    FlowExportDissector(),
 ]
 L2 = ctx(transport="l2", src_ip=None, dst_ip=None, src_port=0, dst_port=0, ethertype=0)
 
@@ -99,6 +111,33 @@ def ubnt(product: bytes, hostname: bytes) -> bytes:
     return b"\x02\x06" + struct.pack("!H", len(body)) + body
 
 
+def slp_attr_reply(attributes: bytes) -> bytes:
+    body = b"\x00\x00" + struct.pack("!H", len(attributes)) + attributes + b"\x00"
+    length = 16 + len(body)
+    return b"\x02\x07" + length.to_bytes(3, "big") + bytes(5) + b"\x00\x07\x00\x02en" + body
+
+
+def bacnet_i_am(instance: int, vendor: int) -> bytes:
+    apdu = (
+        b"\x10\x00\xc4" + struct.pack("!I", 8 << 22 | instance)
+        + b"\x22\x05\xc4\x91\x03\x22" + struct.pack("!H", vendor)
+    )  # fmt: skip
+    npdu = b"\x01\x20\xff\xff\x00\xff" + apdu
+    return b"\x81\x0b" + struct.pack("!H", 4 + len(npdu)) + npdu
+
+
+def modbus_device_id(vendor: bytes, code: bytes) -> bytes:
+    pdu = (
+        b"\x2b\x0e\x01\x81\x00\x00\x02"
+        + bytes([0, len(vendor)]) + vendor + bytes([1, len(code)]) + code
+    )  # fmt: skip
+    return struct.pack("!HHHB", 1, 0, len(pdu) + 1, 0) + pdu
+
+
+def sflow(agent: bytes, samples: int) -> bytes:
+    return struct.pack("!II", 5, 1) + agent + struct.pack("!4I", 1, 2, 3, samples)
+
+
 SEEDS: list[bytes] = [
     tuya({"ip": "192.0.2.7", "gwId": "bf01", "encrypt": True, "productKey": "k", "version": "3.3"}),
     bpdu(bytes.fromhex("00000c000002"), 0x8001, 0x8003),
@@ -108,10 +147,16 @@ SEEDS: list[bytes] = [
     ubnt(b"UGW3", b"ubnt"),
     b"\x00\x80\x00\x00\x00\x00\x04\xd2\xc6\x33\x64\x07",
     b"\x02\x81\x00\x00" + bytes(20) + bytes(36),
+    slp_attr_reply(b"(x-hp-p1=MFG:Hewlett-Packard;MDL:HP LaserJet;CLS:PRINTER;)"),
+    bacnet_i_am(1234, 5),
+    modbus_device_id(b"Example", b"EX-1") + struct.pack("!HHHB", 2, 0, 3, 1) + b"\x83\x02",
+    sflow(bytes([192, 0, 2, 1]), 2),
+    struct.pack("!HHIIII", 9, 1, 1, 2, 3, 42) + struct.pack("!HH", 256, 8) + bytes(4),
+    struct.pack("!HHIII", 10, 24, 1, 5, 7) + struct.pack("!HH", 2, 8) + bytes(4),
 ]  # fmt: skip
 
 
-FRAMING_BYTES = (0x00, 0xFF, 0x7F, 0x80, 0x55, 0xAA, 0x42, 0x01, 0x02, 0x28, 0x81)
+FRAMING_BYTES = (0x00, 0xFF, 0x7F, 0x80, 0x55, 0xAA, 0x42, 0x01, 0x02, 0x28, 0x81, 0x3E, 0x2B)
 """Bytes that matter to these protocols' framing, favoured by the mutations."""
 
 
@@ -199,3 +244,45 @@ def test_ubiquiti_round_trip(product: str, hostname: str) -> None:
     (msg,) = d.dissect(data, ctx(transport="udp"))
     assert isinstance(msg, UbiquitiDiscovery)
     assert (msg.product, msg.hostname, msg.firmware_version) == (product, hostname, "4.3.33")
+
+
+@PROPERTY
+@given(attributes=TEXT.filter(lambda t: ")" not in t))
+def test_slp_round_trip(attributes: str) -> None:
+    data = slp_attr_reply(f"(x={attributes})".encode())
+    d = SlpDissector()
+    assert d.signature(data)
+    (msg,) = d.dissect(data, ctx(transport="udp", src_port=427))
+    assert isinstance(msg, SlpMessage)
+    assert (msg.function_name, msg.attributes) == ("AttrRply", f"(x={attributes})")
+
+
+@PROPERTY
+@given(instance=st.integers(0, 0x3FFFFF), vendor=st.integers(0, 0xFFFF))
+def test_bacnet_i_am_round_trip(instance: int, vendor: int) -> None:
+    data = bacnet_i_am(instance, vendor)
+    d = BacnetDissector()
+    assert d.signature(data)
+    (msg,) = d.dissect(data, ctx(transport="udp", src_port=47808, dst_port=47808))
+    assert isinstance(msg, BacnetMessage)
+    assert (msg.service, msg.device_instance, msg.vendor_id) == ("i-am", instance, vendor)
+
+
+@PROPERTY
+@given(vendor=TEXT, code=TEXT)
+def test_modbus_device_identification_round_trip(vendor: str, code: str) -> None:
+    data = modbus_device_id(vendor.encode(), code.encode())
+    (msg,) = ModbusDissector().dissect(data, ctx(transport="tcp", src_port=502, dst_port=40000))
+    assert isinstance(msg, ModbusMessages)
+    assert (msg.role, msg.vendor_name, msg.product_code) == ("server", vendor, code)
+
+
+@PROPERTY
+@given(agent=st.binary(min_size=4, max_size=4), samples=st.integers(0, 0xFFFFFFFF))
+def test_sflow_round_trip(agent: bytes, samples: int) -> None:
+    data = sflow(agent, samples)
+    d = FlowExportDissector()
+    assert d.signature(data)
+    (msg,) = d.dissect(data, ctx(transport="udp", dst_port=6343))
+    assert isinstance(msg, FlowExport)
+    assert (msg.agent_address, msg.records) == (".".join(map(str, agent)), samples)

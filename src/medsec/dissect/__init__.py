@@ -8,6 +8,7 @@ carrying SOAP, so ``DpwsDissector`` must come before any general HTTP dissector.
 
 from __future__ import annotations
 
+from medsec.dissect.bacnet import BacnetDissector
 from medsec.dissect.banners import (
     FtpDissector,
     ImapDissector,
@@ -20,16 +21,19 @@ from medsec.dissect.dhcp import DhcpDissector
 from medsec.dissect.dhcpv6 import Dhcpv6Dissector
 from medsec.dissect.dicom import DicomDissector
 from medsec.dissect.dns import DnsDissector
+from medsec.dissect.flowexport import FlowExportDissector
 from medsec.dissect.hl7 import Hl7Dissector
 from medsec.dissect.hsrp import HsrpDissector
 from medsec.dissect.http import HttpDissector
 from medsec.dissect.interface import Dissector
 from medsec.dissect.lldp import LldpDissector
+from medsec.dissect.modbus import ModbusDissector
 from medsec.dissect.natpmp import NatPmpDissector
 from medsec.dissect.netbios import NetbiosNsDissector
 from medsec.dissect.ntp import NtpDissector
 from medsec.dissect.poct import PoctDissector
 from medsec.dissect.remote_access import RdpDissector, VncDissector
+from medsec.dissect.slp import SlpDissector
 from medsec.dissect.smb import SmbDissector
 from medsec.dissect.snmp import SnmpDissector
 from medsec.dissect.ssdp import SsdpDissector
@@ -83,4 +87,8 @@ def default_dissectors() -> list[Dissector]:
         HsrpDissector(),
         UbiquitiDissector(),
         NatPmpDissector(),
+        SlpDissector(),
+        BacnetDissector(),
+        ModbusDissector(),
+        FlowExportDissector(),
     ]

@@ -62,6 +62,14 @@ def _ecb_decrypt(data: bytes) -> bytes:
     return plain[:-pad]
 
 
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw[:MAX_JSON])
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 def _frame_55aa(payload: bytes) -> tuple[int, bytes, bool]:
     """Command, JSON bytes and whether they were encrypted, from a 0x55AA frame."""
     if len(payload) < 24:
@@ -72,10 +80,9 @@ def _frame_55aa(payload: bytes) -> tuple[int, bytes, bool]:
     if payload[16 + length - 4 : 16 + length] != SUFFIX_55AA:
         raise TuyaError("0x55AA frame without its 0x0000AA55 suffix")
     body = payload[16 : 16 + length - 8]
-    if body[4:5] == b"{":
-        return command, body[4:], False  # return code, then JSON in the clear (3.1)
-    if body[:1] == b"{":
-        return command, body, False
+    for clear in (body[4:], body):  # return code, then JSON in the clear (3.1); or no code
+        if clear[:1] == b"{" and _is_json(clear):
+            return command, clear, False  # (AES blocks may start with "{" by chance)
     if len(body) % 16 == 4:
         body = body[4:]  # the return code before the AES blocks
     return command, _ecb_decrypt(body), True
