@@ -17,6 +17,8 @@ from medsec.dissect.banners import (
     TelnetDissector,
 )
 from medsec.dissect.cdp import CdpDissector
+from medsec.dissect.checkmk import CheckmkDissector
+from medsec.dissect.dcerpc import DcerpcDissector
 from medsec.dissect.dhcp import DhcpDissector
 from medsec.dissect.dhcpv6 import Dhcpv6Dissector
 from medsec.dissect.dicom import DicomDissector
@@ -28,10 +30,13 @@ from medsec.dissect.http import HttpDissector
 from medsec.dissect.interface import Dissector
 from medsec.dissect.lldp import LldpDissector
 from medsec.dissect.modbus import ModbusDissector
+from medsec.dissect.mysql import MysqlDissector
 from medsec.dissect.natpmp import NatPmpDissector
 from medsec.dissect.netbios import NetbiosNsDissector
 from medsec.dissect.ntp import NtpDissector
 from medsec.dissect.poct import PoctDissector
+from medsec.dissect.postgres import PostgresDissector
+from medsec.dissect.radius import RadiusDissector
 from medsec.dissect.remote_access import RdpDissector, VncDissector
 from medsec.dissect.slp import SlpDissector
 from medsec.dissect.smb import SmbDissector
@@ -40,10 +45,12 @@ from medsec.dissect.ssdp import SsdpDissector
 from medsec.dissect.ssh import SshDissector
 from medsec.dissect.stp import StpDissector
 from medsec.dissect.syslog import SyslogDissector
+from medsec.dissect.tds import TdsDissector
 from medsec.dissect.tls import TlsDissector
 from medsec.dissect.tuya import TuyaDissector
 from medsec.dissect.ubiquiti import UbiquitiDissector
 from medsec.dissect.wsdiscovery import DpwsDissector, WsDiscoveryDissector
+from medsec.dissect.zabbix import ZabbixDissector
 
 __all__ = ["Dissector", "default_dissectors"]
 
@@ -81,6 +88,14 @@ def default_dissectors() -> list[Dissector]:
         Pop3Dissector(),
         ImapDissector(),
         TelnetDissector(),
+        # databases, authentication, monitoring agents and RPC
+        MysqlDissector(),
+        PostgresDissector(),
+        TdsDissector(),
+        RadiusDissector(),
+        CheckmkDissector(),
+        ZabbixDissector(),
+        DcerpcDissector(),
         # infrastructure, smart things and automation
         TuyaDissector(),
         StpDissector(),
