@@ -100,7 +100,13 @@ class SlpDissector:
         if head[0] == 2:
             return int.from_bytes(head[2:5], "big") == len(head) and len(head) >= 16
         if head[0] == 1:
-            return int.from_bytes(head[2:4], "big") == len(head)
+            # RADIUS has the same first four bytes (code, id, length): SLPv1 also carries a
+            # zero dialect and a two-letter language code (RFC 2165 section 7)
+            return (
+                int.from_bytes(head[2:4], "big") == len(head)
+                and head[5] == 0
+                and head[6:8].isalpha()
+            )
         return False
 
     def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:

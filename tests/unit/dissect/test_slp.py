@@ -142,3 +142,10 @@ def test_real_slpv2_scan(shared_data: Path) -> None:
         except DissectError:
             continue
     assert {"SrvRqst", "SrvTypeRqst", "SrvRply"} <= kinds
+
+
+def test_signature_tells_slpv1_from_radius_with_the_same_first_bytes() -> None:
+    from medsec.dissect.slp import SlpDissector
+
+    radius = bytes([1, 5]) + (20).to_bytes(2, "big") + bytes(16)  # Access-Request, id 5
+    assert not SlpDissector().signature(radius)
