@@ -2,8 +2,9 @@
 
 Association PDUs name the applications (AE titles), the software that speaks (implementation
 class UID and version name) and the services wanted (presentation contexts); command sets
-name the operation. Data sets - where patient attributes live - are never decoded: the most a
-command states is *that* patient data crossed (``carries_phi``).
+name the operation, and the first data set of a C-STORE names the equipment that made the
+object (``DicomEquipment``). Patient and study attributes of data sets are never decoded: the
+most a command states is *that* patient data crossed (``carries_phi``).
 """
 
 from __future__ import annotations
@@ -178,3 +179,65 @@ class DicomCommand(Observation):
     carries_phi: bool
     """The exchange moves patient-level data: storage of a patient object, a patient/study
     query or retrieve, a worklist query, a performed or unified procedure step."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DicomEquipment(Observation):
+    """Equipment attributes at the head of a C-STORE-RQ data set (PS3.3 C.7.5.1 General
+    Equipment, C.8.6.1 SC Equipment): who made the object being stored.
+
+    Only these attributes are decoded, from the first bytes of the data set up to group 0018;
+    patient, study and series attributes are skipped unread and never kept.
+
+    The sender owns this equipment when it is the modality storing its own images. A PACS,
+    router or workstation forwarding (C-MOVE/C-GET sub-operations, auto-routing) sends the
+    equipment attributes of *other* devices - the modality that acquired each image - so rules
+    should weigh this fact against the sender's other facts (AE titles, implementation class,
+    how many distinct equipments it sends) before crediting it to the sender. Text values are
+    decoded with the data set's Specific Character Set, stripped, unprintable characters
+    replaced; absent or empty attributes are None (or an empty tuple).
+    """
+
+    PROTOCOL: ClassVar[str] = "dicom"
+    context_id: int
+    """Presentation context ID the data set travels on."""
+    sop_class_uid: str | None
+    """SOP Class UID (0008,0016) of the data set, else the command's Affected SOP Class UID."""
+    transfer_syntax: str | None
+    """Transfer syntax UID the data set was read with, when the stream head shows it (the
+    acceptor's answer, or the only one proposed for the context); None when the encoding was
+    recognised from the bytes among several proposed."""
+    modality: str | None
+    """Modality (0008,0060): ``CT``, ``MR``, ``US``, ``OT``..."""
+    conversion_type: str | None
+    """Conversion Type (0008,0064) of secondary capture: ``WSD`` workstation, ``DV`` digitized
+    video, ``SYN`` synthetic..."""
+    manufacturer: str | None
+    """Manufacturer (0008,0070) of the equipment that produced the object."""
+    institution_name: str | None
+    """Institution Name (0008,0080) where the equipment is located."""
+    station_name: str | None
+    """Station Name (0008,1010): the user-defined name of the equipment."""
+    institutional_department_name: str | None
+    """Institutional Department Name (0008,1040) where the equipment is located."""
+    manufacturer_model_name: str | None
+    """Manufacturer's Model Name (0008,1090)."""
+    device_serial_number: str | None
+    """Device Serial Number (0018,1000)."""
+    device_uid: str | None
+    """Device UID (0018,1002): a unique identifier of the equipment."""
+    gantry_id: str | None
+    """Gantry ID (0018,1008) of a modality with several gantries or sources."""
+    software_versions: tuple[str, ...]
+    """Software Versions (0018,1020) of the equipment, one value each."""
+    secondary_capture_device_id: str | None
+    """Secondary Capture Device ID (0018,1010)."""
+    secondary_capture_device_manufacturer: str | None
+    """Secondary Capture Device Manufacturer (0018,1016)."""
+    secondary_capture_device_manufacturer_model_name: str | None
+    """Secondary Capture Device Manufacturer's Model Name (0018,1018)."""
+    secondary_capture_device_software_versions: tuple[str, ...]
+    """Secondary Capture Device Software Versions (0018,1019)."""
+    complete: bool
+    """The data set was read past group 0018 (or to its end): an absent attribute is absent.
+    False when the fragment or the stream head ended first, so it may just be unseen."""
