@@ -1,34 +1,52 @@
-"""DICOM upper layer (PS3.8 section 9) and DIMSE command sets (PS3.7), from a TCP stream head.
+"""DICOM upper layer (PS3.8 section 9), DIMSE command sets (PS3.7) and the equipment named by
+C-STORE data sets (PS3.3), from a TCP stream head.
 
-Each complete PDU at the head of one direction of a connection gives at most one fact:
+The complete PDUs at the head of one direction of a connection give these facts:
 
 * A-ASSOCIATE-RQ / -AC / -RJ and A-ABORT: the association negotiation, decoded in full;
 * P-DATA-TF: command PDVs (message control header bit 0 set) are reassembled per
   presentation context and their command set (group 0000, implicit VR little endian) is
-  decoded into a ``DicomCommand``; data PDVs - where patient attributes live - are skipped
-  unread;
+  decoded into a ``DicomCommand``;
+* the data set following a C-STORE-RQ: its fragments in the head are gathered and pydicom
+  reads only the equipment attributes up to group 0018 (``DicomEquipment``), skipping every
+  other element (patient, study, series) unread; every other data set - query identifiers,
+  worklist items, procedure steps - is skipped unread;
 * A-RELEASE-RQ/RP: checked, no fact.
+
+A head holds one direction only, so the data set's transfer syntax comes from what that
+direction states: the A-ASSOCIATE-AC when the acceptor sends the C-STORE (C-GET), else the
+A-ASSOCIATE-RQ's proposals for the context - the only one proposed, or the one the first
+element's bytes show (byte order, explicit or implicit VR; deflate is inflated, bounded).
 
 The parser is hand-written and bounded (every length is checked against the bytes present):
 pynetdicom's PDU classes raise ``KeyError``/``AssertionError``/``struct.error`` and warnings on
 hostile bytes, so they serve as the test oracle instead. A truncated final PDU (the stream
-head ends inside it) is ignored quietly; bytes that break the framing raise ``DissectError``
-when nothing before them was understood, and otherwise end the walk after the facts already
-found.
+head ends inside it) gives only its complete command PDVs and the data fragments it holds;
+bytes that break the framing raise ``DissectError`` when nothing before them was understood,
+and otherwise end the walk after the facts already found. A data set that does not parse
+gives no fact, never an error.
 """
 
 from __future__ import annotations
 
 import csv
 import functools
+import io
 import logging
+import warnings
+import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import ClassVar
 
 from pydicom import config as pydicom_config
+from pydicom.charset import convert_encodings, decode_bytes, default_encoding
+from pydicom.dataelem import RawDataElement
+from pydicom.filereader import data_element_generator
+from pydicom.tag import BaseTag
 from pydicom.uid import UID
+from pydicom.valuerep import TEXT_VR_DELIMS
 
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
@@ -38,6 +56,7 @@ from medsec.model.observations.dicom import (
     DicomAssociationReject,
     DicomAssociationRequest,
     DicomCommand,
+    DicomEquipment,
     DicomPresentationContext,
     DicomPresentationContextResult,
     DicomRoleSelection,
@@ -126,6 +145,41 @@ _COMMAND_NAME = {  # PS3.7 Table E.1-1 (Command Field)
     0x0FFF: "C-CANCEL-RQ",
 }
 _NO_DATA_SET = 0x0101  # Command Data Set Type value meaning "no data set"
+_C_STORE_RQ = 0x0001
+
+# Attributes read from the data set of a C-STORE-RQ: its SOP class and the equipment (PS3.3
+# C.7.5.1 General Equipment, C.8.6.1 SC Equipment), tag -> DicomEquipment field. Nothing else
+# of a data set is decoded; patient, study and series attributes are skipped unread.
+_EQUIPMENT_TAGS: dict[int, str] = {
+    0x0008_0016: "sop_class_uid",
+    0x0008_0060: "modality",
+    0x0008_0064: "conversion_type",
+    0x0008_0070: "manufacturer",
+    0x0008_0080: "institution_name",
+    0x0008_1010: "station_name",
+    0x0008_1040: "institutional_department_name",
+    0x0008_1090: "manufacturer_model_name",
+    0x0018_1000: "device_serial_number",
+    0x0018_1002: "device_uid",
+    0x0018_1008: "gantry_id",
+    0x0018_1010: "secondary_capture_device_id",
+    0x0018_1016: "secondary_capture_device_manufacturer",
+    0x0018_1018: "secondary_capture_device_manufacturer_model_name",
+    0x0018_1019: "secondary_capture_device_software_versions",
+    0x0018_1020: "software_versions",
+}
+_SPECIFIC_CHARACTER_SET = 0x0008_0005
+_READ_TAGS: list[BaseTag | int] = [_SPECIFIC_CHARACTER_SET, *_EQUIPMENT_TAGS]
+_LAST_EQUIPMENT_GROUP = 0x0018
+_MAX_DATA_HEAD = 1 << 16  # data set bytes gathered per C-STORE (a stream head is 64 KiB)
+_MAX_READS = 64  # data sets read per stream head
+_MAX_EQUIPMENT = 32  # distinct equipment facts per stream head
+_MAX_VALUES = 16
+_MAX_VALUE_BYTES = 1024
+_EXPLICIT_VRS = frozenset(
+    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL "
+    b"UN UR US UT UV".split()
+)
 
 # Non-storage SOP classes whose operations carry patient-level attributes (query keys and
 # identifiers, worklist items, procedure steps). Storage SOP classes of patient objects come
@@ -491,28 +545,329 @@ def _command(buf: bytes, context_id: int, ctx: PacketContext) -> DicomCommand:
     )
 
 
-def _p_data(
-    body: memoryview, ctx: PacketContext, pending: dict[int, bytearray]
-) -> Iterator[DicomCommand]:
-    """Commands completed by the PDVs of one P-DATA-TF; data PDVs are skipped unread."""
-    off = 0
-    while off < len(body):
-        if off + 6 > len(body):
-            raise DissectError("DICOM P-DATA-TF: truncated PDV header")
-        length = _u32(body, off)
-        end = off + 4 + length
-        if length < 2 or end > len(body):
-            raise DissectError("DICOM P-DATA-TF: PDV length does not fit the PDU")
-        context_id, header = body[off + 4], body[off + 5]
-        if header & 0x01:  # command fragment
-            buf = pending.setdefault(context_id, bytearray())
-            if len(buf) + length - 2 > _MAX_COMMAND:
-                raise DissectError("DICOM command set larger than 64 KiB")
-            buf += body[off + 6 : end]
-            if header & 0x02:  # last fragment
-                del pending[context_id]
-                yield _command(bytes(buf), context_id, ctx)
-        off = end
+@dataclass(frozen=True, slots=True)
+class _Encoding:
+    """How a data set is encoded: what pydicom's reader needs to know."""
+
+    implicit_vr: bool
+    little_endian: bool
+    deflated: bool = False
+
+
+_EXPLICIT_LE = _Encoding(implicit_vr=False, little_endian=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _transfer_syntax_encoding(uid: str) -> _Encoding | None:
+    """Encoding of a transfer syntax UID; None when pydicom does not know it (private)."""
+    if not _is_uid(uid):
+        return None
+    try:
+        ts = UID(uid, validation_mode=pydicom_config.IGNORE)
+        if not ts.is_transfer_syntax:
+            return None
+        return _Encoding(ts.is_implicit_VR, ts.is_little_endian, ts.is_deflated)
+    except ValueError:
+        return None
+
+
+def _sniff(data: bytes) -> _Encoding | None:
+    """Encoding shown by a data set's first element, which is in group 0008 (the SOP Class
+    UID (0008,0016) is required and groups 0001-0007 are not allowed in a data set)."""
+    if len(data) < 8:
+        return None
+    if data[0:2] == b"\x08\x00":
+        little = True
+    elif data[0:2] == b"\x00\x08":
+        little = False
+    else:
+        return None
+    return _Encoding(implicit_vr=data[4:6] not in _EXPLICIT_VRS, little_endian=little)
+
+
+def _inflate(data: bytes, whole: bool) -> tuple[bytes, bool]:
+    """The first bytes of a deflated data set (raw deflate, PS3.5 A.5), output bounded, and
+    whether they are all of it."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, _MAX_DATA_HEAD)
+    except zlib.error:
+        return b"", False
+    return out, whole and inflater.eof
+
+
+def _values(raw: bytes, encodings: list[str]) -> tuple[str, ...]:
+    """Non-empty values of a text element, decoded, stripped, unprintables replaced."""
+    try:
+        text = decode_bytes(raw[:_MAX_VALUE_BYTES], encodings, TEXT_VR_DELIMS)
+    except Exception:  # pydicom's decoders on hostile bytes and character sets
+        text = raw[:_MAX_VALUE_BYTES].decode("latin-1")
+    values = []
+    for part in text.split("\\")[:_MAX_VALUES]:
+        value = "".join(c if c.isprintable() else "\ufffd" for c in part.strip(" \x00"))
+        if value:
+            values.append(value)
+    return tuple(values)
+
+
+def _encodings(charset: bytes | None) -> list[str]:
+    """Python codecs of a Specific Character Set (0008,0005) value; the default when absent
+    or unknown."""
+    if not charset:
+        return [default_encoding]
+    terms = [t.strip(" \x00") for t in charset[:256].decode("latin-1").split("\\")][:8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns about misspelt terms it corrects
+        try:
+            return convert_encodings(terms)
+        except Exception:  # an unknown term while pydicom is set to raise
+            return [default_encoding]
+
+
+def _read_elements(data: bytes, encoding: _Encoding) -> tuple[dict[int, bytes], bool, bool]:
+    """Raw values of ``_READ_TAGS`` in a data set's first bytes; whether the read stopped at
+    an element beyond group 0018; whether it reached the end of ``data``. Other elements,
+    undefined-length sequences included, are skipped or parsed past by pydicom and never
+    kept; an element cut by the end of ``data`` is dropped; whatever breaks the reader ends
+    it."""
+    found: dict[int, bytes] = {}
+    stopped = False
+
+    def beyond_equipment(tag: BaseTag, _vr: str | None, _length: int) -> bool:
+        nonlocal stopped
+        stopped = tag.group > _LAST_EQUIPMENT_GROUP
+        return stopped
+
+    fp = io.BytesIO(data)
+    elements = data_element_generator(
+        fp,
+        encoding.implicit_vr,
+        encoding.little_endian,
+        stop_when=beyond_equipment,
+        specific_tags=_READ_TAGS,
+    )
+    ended = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom warns about what it tolerates
+        try:
+            for element in elements:
+                if not isinstance(element, RawDataElement) or element.length == 0xFFFFFFFF:
+                    continue  # a sequence or an undefined length: not an equipment value
+                value = element.value
+                if not isinstance(value, bytes) or len(value) != element.length:
+                    break  # cut by the end of the bytes we have
+                found.setdefault(int(element.tag), value)
+            else:
+                ended = fp.tell() <= len(data)
+        except Exception as exc:  # pydicom's reader on hostile bytes: keep what was read
+            logger.debug("dicom data set read stopped: %s", type(exc).__name__)
+    return found, stopped, ended
+
+
+@dataclass(slots=True)
+class _DataSet:
+    """The fragments of one C-STORE-RQ data set gathered from a stream head."""
+
+    context_id: int
+    sop_class_uid: str | None
+    data: bytearray = field(default_factory=bytearray)
+    whole: bool = False
+    """The last fragment arrived (and fitted ``_MAX_DATA_HEAD``)."""
+
+
+class _Stream:
+    """One stream head walked PDU by PDU, with what it stated so far."""
+
+    def __init__(self, ctx: PacketContext) -> None:
+        self.ctx = ctx
+        self.commands: dict[int, bytearray] = {}
+        """Command fragments by presentation context ID."""
+        self.data_sets: dict[int, _DataSet] = {}
+        """C-STORE-RQ data sets being gathered, by presentation context ID."""
+        self.proposed: dict[int, tuple[str, ...]] = {}
+        """Transfer syntaxes proposed per context by an A-ASSOCIATE-RQ in this head."""
+        self.accepted: dict[int, str] = {}
+        """Transfer syntax accepted per context by an A-ASSOCIATE-AC in this head."""
+        self.equipment: set[DicomEquipment] = set()
+        self.reads = 0
+
+    def walk(self, payload: bytes) -> Iterator[Observation]:
+        view = memoryview(payload)
+        off = 0
+        while off + _PDU_HEADER <= len(view):
+            pdu_type = view[off]
+            if not A_ASSOCIATE_RQ <= pdu_type <= A_ABORT:
+                raise DissectError(f"DICOM: unknown PDU type 0x{pdu_type:02x}")
+            end = off + _PDU_HEADER + _u32(view, off + 2)
+            if end > len(view):  # the stream head ends inside this PDU
+                if pdu_type == P_DATA_TF:
+                    yield from self._p_data(view[off + _PDU_HEADER :], cut=True)
+                return
+            body = view[off + _PDU_HEADER : end]
+            if pdu_type == A_ASSOCIATE_RQ:
+                rq = _associate_rq(body, self.ctx)
+                self.proposed = {
+                    pc.context_id: pc.transfer_syntaxes for pc in rq.presentation_contexts
+                }
+                yield rq
+            elif pdu_type == A_ASSOCIATE_AC:
+                ac = _associate_ac(body, self.ctx)
+                self.accepted = {
+                    r.context_id: r.transfer_syntax
+                    for r in ac.presentation_contexts
+                    if r.result == 0 and r.transfer_syntax
+                }
+                yield ac
+            elif pdu_type == A_ASSOCIATE_RJ:
+                yield _associate_rj(body, self.ctx)
+            elif pdu_type == P_DATA_TF:
+                yield from self._p_data(body, cut=False)
+            elif pdu_type == A_ABORT:
+                yield _abort(body, self.ctx)
+            elif len(body) != 4:
+                raise DissectError("DICOM A-RELEASE PDU is not 4 bytes long")
+            off = end
+
+    def finish(self) -> Iterator[DicomEquipment]:
+        """Equipment of the data sets the head ended inside."""
+        for data_set in list(self.data_sets.values()):
+            yield from self._equipment(data_set)
+        self.data_sets.clear()
+
+    def _p_data(self, body: memoryview, *, cut: bool) -> Iterator[Observation]:
+        """Commands completed by the PDVs of one P-DATA-TF, equipment of C-STORE data sets
+        completed. ``cut``: the head ends inside this PDU - its complete command PDVs are
+        read and its data fragments gathered, up to the first PDV that does not fit, quietly."""
+        off = 0
+        while off < len(body):
+            if off + 6 > len(body):
+                if cut:
+                    return
+                raise DissectError("DICOM P-DATA-TF: truncated PDV header")
+            length = _u32(body, off)
+            end = off + 4 + length
+            if length < 2 or (end > len(body) and not cut):
+                if cut:
+                    return
+                raise DissectError("DICOM P-DATA-TF: PDV length does not fit the PDU")
+            context_id, header = body[off + 4], body[off + 5]
+            fragment = body[off + 6 : end]
+            if header & 0x01:  # command fragment
+                if end > len(body):
+                    return  # a command cut by the end of the head: ignored
+                buf = self.commands.setdefault(context_id, bytearray())
+                if len(buf) + length - 2 > _MAX_COMMAND:
+                    raise DissectError("DICOM command set larger than 64 KiB")
+                buf += fragment
+                if header & 0x02:  # last fragment
+                    del self.commands[context_id]
+                    command = _command(bytes(buf), context_id, self.ctx)
+                    yield command
+                    yield from self._expect_data_set(command)
+            elif (data_set := self.data_sets.get(context_id)) is not None:
+                room = _MAX_DATA_HEAD - len(data_set.data)
+                data_set.data += fragment[:room]
+                last = bool(header & 0x02) and end <= len(body)
+                data_set.whole = last and len(fragment) <= room
+                if last or len(data_set.data) >= _MAX_DATA_HEAD:
+                    del self.data_sets[context_id]
+                    yield from self._equipment(data_set)
+            off = end
+
+    def _expect_data_set(self, command: DicomCommand) -> Iterator[DicomEquipment]:
+        earlier = self.data_sets.pop(command.context_id, None)
+        if earlier is not None:  # a command before the last fragment: read what came
+            yield from self._equipment(earlier)
+        if command.command_field == _C_STORE_RQ and command.has_data_set:
+            self.data_sets[command.context_id] = _DataSet(command.context_id, command.sop_class_uid)
+
+    def _equipment(self, data_set: _DataSet) -> Iterator[DicomEquipment]:
+        if self.reads >= _MAX_READS or len(self.equipment) >= _MAX_EQUIPMENT:
+            return
+        self.reads += 1
+        found = self._read_equipment(data_set)
+        if found is not None and found not in self.equipment:
+            self.equipment.add(found)
+            yield found
+
+    def _encoding(self, data_set: _DataSet) -> tuple[_Encoding, str | None, bytes, bool] | None:
+        """How to read a data set: its encoding, its transfer syntax UID when the head shows
+        it, the bytes to read (inflated when deflated) and whether they are all of it."""
+        data, whole = bytes(data_set.data), data_set.whole
+        proposed = self.proposed.get(data_set.context_id, ())
+        known = self.accepted.get(data_set.context_id)
+        if known is None and len(proposed) == 1:
+            known = proposed[0]
+        encoding = _transfer_syntax_encoding(known) if known else None
+        sniffed = _sniff(data)
+        if (
+            encoding is not None
+            and sniffed is not None
+            and not encoding.deflated
+            and sniffed.little_endian == encoding.little_endian
+        ):
+            encoding = sniffed  # explicit VR sent in an implicit context, or the reverse
+        if encoding is None:  # several proposed, or a private transfer syntax: the bytes tell
+            candidates = [(t, e) for t in proposed if (e := _transfer_syntax_encoding(t))]
+            encoding = sniffed
+            if encoding is None and any(e.deflated for _, e in candidates):
+                encoding = _Encoding(implicit_vr=False, little_endian=True, deflated=True)
+            if encoding is None:
+                return None
+            if known is None:
+                matching = [t for t, e in candidates if e == encoding]
+                known = matching[0] if len(matching) == 1 else None
+        if encoding.deflated:
+            data, whole = _inflate(data, whole)
+            encoding = _EXPLICIT_LE
+        return encoding, known, data, whole
+
+    def _read_equipment(self, data_set: _DataSet) -> DicomEquipment | None:
+        how = self._encoding(data_set)
+        if how is None:
+            return None
+        encoding, transfer_syntax, data, whole = how
+        raw, stopped, ended = _read_elements(data, encoding)
+        encodings = _encodings(raw.get(_SPECIFIC_CHARACTER_SET))
+        fields = {
+            name: _values(raw[tag], encodings)
+            for tag, name in _EQUIPMENT_TAGS.items()
+            if tag in raw
+        }
+        if not any(values for name, values in fields.items() if name != "sop_class_uid"):
+            return None
+
+        def one(name: str) -> str | None:
+            values = fields.get(name, ())
+            return values[0] if values else None
+
+        sop = one("sop_class_uid")
+        return DicomEquipment(
+            ctx=self.ctx,
+            context_id=data_set.context_id,
+            sop_class_uid=sop if sop and _is_uid(sop) else data_set.sop_class_uid,
+            transfer_syntax=transfer_syntax,
+            modality=one("modality"),
+            conversion_type=one("conversion_type"),
+            manufacturer=one("manufacturer"),
+            institution_name=one("institution_name"),
+            station_name=one("station_name"),
+            institutional_department_name=one("institutional_department_name"),
+            manufacturer_model_name=one("manufacturer_model_name"),
+            device_serial_number=one("device_serial_number"),
+            device_uid=one("device_uid"),
+            gantry_id=one("gantry_id"),
+            software_versions=fields.get("software_versions", ()),
+            secondary_capture_device_id=one("secondary_capture_device_id"),
+            secondary_capture_device_manufacturer=one("secondary_capture_device_manufacturer"),
+            secondary_capture_device_manufacturer_model_name=one(
+                "secondary_capture_device_manufacturer_model_name"
+            ),
+            secondary_capture_device_software_versions=fields.get(
+                "secondary_capture_device_software_versions", ()
+            ),
+            complete=stopped or (ended and whole),
+        )
 
 
 def _printable(raw: bytes) -> bool:
@@ -557,37 +912,13 @@ class DicomDissector:
 
     def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
         found: list[Observation] = []
+        stream = _Stream(ctx)
         try:
-            for observation in self._walk(payload, ctx):
+            for observation in stream.walk(payload):
                 found.append(observation)  # noqa: PERF402 - keeps facts found before an error
         except DissectError as exc:
             if not found:
                 raise
             logger.debug("dicom flow %d: stopped after %d facts: %s", ctx.flow_id, len(found), exc)
+        found.extend(stream.finish())
         yield from found
-
-    def _walk(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
-        view = memoryview(payload)
-        pending: dict[int, bytearray] = {}
-        off = 0
-        while off + _PDU_HEADER <= len(view):
-            pdu_type = view[off]
-            if not A_ASSOCIATE_RQ <= pdu_type <= A_ABORT:
-                raise DissectError(f"DICOM: unknown PDU type 0x{pdu_type:02x}")
-            end = off + _PDU_HEADER + _u32(view, off + 2)
-            if end > len(view):
-                return  # the stream head ends inside this PDU
-            body = view[off + _PDU_HEADER : end]
-            if pdu_type == A_ASSOCIATE_RQ:
-                yield _associate_rq(body, ctx)
-            elif pdu_type == A_ASSOCIATE_AC:
-                yield _associate_ac(body, ctx)
-            elif pdu_type == A_ASSOCIATE_RJ:
-                yield _associate_rj(body, ctx)
-            elif pdu_type == P_DATA_TF:
-                yield from _p_data(body, ctx, pending)
-            elif pdu_type == A_ABORT:
-                yield _abort(body, ctx)
-            elif len(body) != 4:
-                raise DissectError("DICOM A-RELEASE PDU is not 4 bytes long")
-            off = end

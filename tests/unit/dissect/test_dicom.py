@@ -35,6 +35,7 @@ from medsec.model.observations.dicom import (
     DicomAssociationReject,
     DicomAssociationRequest,
     DicomCommand,
+    DicomEquipment,
 )
 
 from tests_support.dissect_harness import Payload, ctx, payloads
@@ -318,7 +319,8 @@ def test_release_gives_no_fact_and_echo_vector_decodes() -> None:
 
 
 def test_data_pdvs_are_never_read() -> None:
-    # a data PDV (control header 02: data, last fragment) holding (0010,0010) PatientName
+    # a data PDV with no C-STORE-RQ before it (control header 02: data, last fragment)
+    # holding (0010,0010) PatientName
     data = b"\x10\x00\x10\x00\x0a\x00\x00\x00DOE^JANE^^"
     pdu = bytes([0x04, 0]) + (len(data) + 6).to_bytes(4, "big")
     pdu += (len(data) + 2).to_bytes(4, "big") + bytes([0x01, 0x02]) + data
@@ -539,7 +541,34 @@ def test_capture_mr_store_pdvs_split_over_several_p_data(capture_heads: list[Pay
     head = next(h for h in capture_heads if h.ctx.dst_port == 11113 and b"MR_SCANNER_02" in h.data)
     assert head.data.count(b"\x04\x00\x00") > 1
     found = list(D.dissect(head.data, head.ctx))
-    assert [type(o).__name__ for o in found] == ["DicomAssociationRequest", "DicomCommand"]
+    assert [type(o).__name__ for o in found] == [
+        "DicomAssociationRequest",
+        "DicomCommand",
+        "DicomEquipment",
+    ]
+    equipment = found[2]
+    assert isinstance(equipment, DicomEquipment)
+    assert (equipment.manufacturer, equipment.manufacturer_model_name) == (
+        "TOSHIBA_MEC",
+        "MRT50H1",
+    )
+    assert equipment.complete and equipment.transfer_syntax == EXPLICIT_LE
+
+
+def test_capture_equipment_of_each_store(capture: list[Observation]) -> None:
+    """DCMTK storescu and pynetdicom send pydicom's CT and MR test images: their equipment
+    comes out, read with the transfer syntax each sender chose, and no patient attribute."""
+    found = [o for o in of(capture, DicomEquipment) if isinstance(o, DicomEquipment)]
+    assert sorted((e.modality, e.manufacturer, e.transfer_syntax) for e in found) == [
+        ("CT", "GE MEDICAL SYSTEMS", IMPLICIT_LE),
+        ("CT", "GE MEDICAL SYSTEMS", EXPLICIT_LE),
+        ("MR", "TOSHIBA_MEC", EXPLICIT_LE),
+    ]
+    assert {e.station_name for e in found} == {"CT01_OC0", "000000000"}
+    assert all(e.complete for e in found)
+    text = repr(capture)
+    for patient_value in ("CompressedSamples", "1CT1", "4MR1", "20040119", "20040826"):
+        assert patient_value not in text
 
 
 def test_capture_rejected_association(capture: list[Observation]) -> None:
