@@ -35,7 +35,7 @@ from medsec.model.observations.services import (
     ZabbixMessage,
 )
 
-from tests_support.dissect_harness import PROPERTY, ctx, mutated, run_hostile
+from tests_support.dissect_harness import PROPERTY, ctx, hostile_properties, run_hostile
 
 DISSECTORS: list[Any] = [
     MysqlDissector(),
@@ -146,30 +146,12 @@ FRAMING_BYTES = (0x00, 0xFF, 0x01, 0x05, 0x0A, 0x10, 0x12, 0x3C, 0x3E, 0x7B)
 """Bytes that matter to these protocols' framing, favoured by the mutations."""
 
 
-@PROPERTY
-@given(st.binary(max_size=4096))
-def test_arbitrary_bytes(data: bytes) -> None:
-    for dissector in DISSECTORS:
-        run(dissector, data)
-
-
-@PROPERTY
-@given(st.sampled_from(DISSECTORS), st.sampled_from(SEEDS), st.data())
-def test_mutated_valid_messages(dissector: Any, seed: bytes, data: st.DataObject) -> None:
-    run(dissector, data.draw(mutated(seed, FRAMING_BYTES)))
-
-
-@PROPERTY
-@given(st.sampled_from(SEEDS), st.binary(max_size=512))
-def test_valid_heads_with_arbitrary_tails(seed: bytes, tail: bytes) -> None:
-    for dissector in DISSECTORS:
-        run(dissector, seed + tail)
-
-
-def test_every_seed_is_recognised_by_some_dissector() -> None:
-    """The seeds are valid messages (so mutations start from something meaningful)."""
-    for seed in SEEDS:
-        assert any(run(d, seed) for d in DISSECTORS), seed[:40]
+(
+    test_arbitrary_bytes,
+    test_mutated_valid_messages,
+    test_valid_heads_with_arbitrary_tails,
+    test_every_seed_is_recognised_by_some_dissector,
+) = hostile_properties(DISSECTORS, SEEDS, FRAMING_BYTES, run)
 
 
 # --- round trips --------------------------------------------------------------------------

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dpkt
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medsec.model.errors import DissectError
@@ -176,3 +176,52 @@ def mutated(draw: st.DrawFn, seed: bytes, special: tuple[int, ...]) -> bytes:
         elif op == "delete":
             del data[at : at + draw(st.integers(1, 16))]
     return bytes(data)
+
+
+HostileTest = Callable[..., None]
+
+
+def hostile_properties(
+    dissectors: Sequence[Any],
+    seeds: Sequence[bytes],
+    framing: tuple[int, ...],
+    run: Callable[[Any, bytes], list[Observation]],
+) -> tuple[HostileTest, HostileTest, HostileTest, HostileTest]:
+    """The four properties every family of dissectors holds, bound to its ``dissectors``,
+    valid ``seeds`` (messages each recognised by some dissector), ``framing`` bytes favoured
+    by mutations, and the family's ``run`` (``run_hostile`` with its contexts). A property
+    module exposes them under its own names::
+
+        (test_arbitrary_bytes, test_mutated_valid_messages,
+         test_valid_heads_with_arbitrary_tails, test_every_seed_is_recognised_by_some_dissector,
+        ) = hostile_properties(DISSECTORS, SEEDS, FRAMING_BYTES, run)
+    """
+
+    @PROPERTY
+    @given(st.binary(max_size=4096))
+    def arbitrary_bytes(data: bytes) -> None:
+        for dissector in dissectors:
+            run(dissector, data)
+
+    @PROPERTY
+    @given(st.sampled_from(list(dissectors)), st.sampled_from(list(seeds)), st.data())
+    def mutated_valid_messages(dissector: Any, seed: bytes, data: st.DataObject) -> None:
+        run(dissector, data.draw(mutated(seed, framing)))
+
+    @PROPERTY
+    @given(st.sampled_from(list(seeds)), st.binary(max_size=512))
+    def valid_heads_with_arbitrary_tails(seed: bytes, tail: bytes) -> None:
+        for dissector in dissectors:
+            run(dissector, seed + tail)
+
+    def every_seed_is_recognised_by_some_dissector() -> None:
+        """The seeds are valid messages (so mutations start from something meaningful)."""
+        for seed in seeds:
+            assert any(run(d, seed) for d in dissectors), seed[:40]
+
+    return (
+        arbitrary_bytes,
+        mutated_valid_messages,
+        valid_heads_with_arbitrary_tails,
+        every_seed_is_recognised_by_some_dissector,
+    )
