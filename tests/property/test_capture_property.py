@@ -3,26 +3,40 @@
 The kernel is compiled code: an out-of-bounds read would not raise, it would read garbage
 or crash the process. ``test_kernel_bounds_in_pure_python`` therefore runs these same
 properties in a subprocess with ``NUMBA_DISABLE_JIT=1``, where every out-of-bounds index
-raises ``IndexError``.
+raises ``IndexError``. Captures are read twice, the second time with the dissect stage as
+the payload sink (edge samples, TCP heads, hand-off), which must not change a flow.
 """
 
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import os
 import struct
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import dpkt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from medsec.capture.reader import read_capture
+from medsec.dissect import default_dissectors
+from medsec.dissect.pipeline import DissectPipeline
 from medsec.model.errors import CaptureError
 
-from tests_support.capfile import Iface, Packet, Section, frame, pcap_bytes, pcapng_bytes
+from tests_support.capfile import (
+    Iface,
+    Packet,
+    Section,
+    ethernet,
+    frame,
+    pcap_bytes,
+    pcapng_bytes,
+)
 
 EXAMPLES = int(os.environ.get("MEDSEC_PROPERTY_EXAMPLES", "150"))
 PROPERTY = settings(
@@ -44,7 +58,7 @@ def valid_capture() -> bytes:
     return pcap_bytes([Packet(1_700_000_000_000_000_000 + i, f) for i, f in enumerate(frames)])
 
 
-def read(tmp_path: Path, data: bytes, name: str = "f.pcap") -> None:
+def read(tmp_path: Path, data: bytes, name: str = "f.pcap", *, buffer_limit: int = 1 << 20) -> None:
     path = tmp_path / name
     path.write_bytes(data)
     try:
@@ -56,6 +70,11 @@ def read(tmp_path: Path, data: bytes, name: str = "f.pcap") -> None:
     for f in summary.flows:
         assert 0 <= f.client_port <= 65535 and 0 <= f.server_port <= 65535
         assert f.first_seen <= f.last_seen
+    pipeline = DissectPipeline(default_dissectors(), buffer_limit=buffer_limit)
+    inspected = read_capture(path, sink=pipeline)
+    assert pipeline.stats.failures == 0
+    assert inspected.stats == summary.stats
+    assert [replace(f, app=None) for f in inspected.flows] == list(summary.flows)
 
 
 @PROPERTY
@@ -90,6 +109,7 @@ def test_random_frames_in_valid_records(tmp_path: Path, frames: list[bytes], lin
     path.write_bytes(data)
     summary = read_capture(path)
     assert summary.complete and summary.stats.packets == len(frames)
+    read(tmp_path, data)
 
 
 @PROPERTY
@@ -110,6 +130,59 @@ def test_random_network_headers(tmp_path: Path, frames: list[bytes], prefix: byt
     path.write_bytes(data)
     summary = read_capture(path)
     assert summary.complete and summary.stats.packets == len(frames)
+    read(tmp_path, data)
+
+
+HOSTS = ["10.0.0.1", "10.0.0.2", "2001:db8::1"]
+SEGMENT = st.tuples(
+    st.sampled_from(HOSTS),
+    st.sampled_from(HOSTS),
+    st.sampled_from([80, 104, 443, 2575, 40000, 40001]),
+    st.sampled_from([80, 104, 443, 2575, 40000, 40001]),
+    st.integers(0, (1 << 32) - 1),
+    st.integers(0, 255),
+    st.binary(max_size=1500),
+)
+
+
+def _segment(
+    src: str, dst: str, sport: int, dport: int, seq: int, flags: int, data: bytes
+) -> bytes:
+    tcp = dpkt.tcp.TCP(sport=sport, dport=dport, seq=seq, flags=flags, data=data)
+    s, d = ipaddress.ip_address(src), ipaddress.ip_address(dst)
+    if s.version != d.version:
+        d = ipaddress.ip_address("10.0.0.9" if s.version == 4 else "2001:db8::9")
+    if s.version == 6:
+        ip6 = dpkt.ip6.IP6(src=s.packed, dst=d.packed, nxt=6, hlim=64, data=tcp)
+        ip6.plen = len(bytes(tcp))
+        return ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x86DD, bytes(ip6))
+    ip = dpkt.ip.IP(src=s.packed, dst=d.packed, p=6, data=tcp)
+    ip.len = 20 + len(bytes(tcp))
+    return ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x0800, bytes(ip))
+
+
+@PROPERTY
+@given(
+    segments=st.lists(SEGMENT, max_size=60),
+    cuts=st.lists(st.integers(0, 2000), max_size=60),
+    buffer_limit=st.sampled_from([0, 64, 1 << 20]),
+)
+def test_random_tcp_segments(
+    tmp_path: Path,
+    segments: list[tuple[str, str, int, int, int, int, bytes]],
+    cuts: list[int],
+    buffer_limit: int,
+) -> None:
+    """TCP heads from hostile segments: any sequence numbers, flags, captured lengths (a
+    record may be cut anywhere) and a tiny head budget that forces early hand-over."""
+    packets = []
+    for i, seg in enumerate(segments):
+        raw = _segment(*seg)
+        if i < len(cuts) and cuts[i] < len(raw):
+            packets.append(Packet(i, raw[: cuts[i]], origlen=len(raw)))
+        else:
+            packets.append(Packet(i, raw))
+    read(tmp_path, pcap_bytes(packets), buffer_limit=buffer_limit)
 
 
 @PROPERTY

@@ -1,10 +1,13 @@
 """Payloads handed from the capture engine to the dissect stage, and what it asks back.
 
-The kernel records, for flows the dissect stage still wants, where each payload sits in the
-current buffer (``kernel.E_*`` columns). Before the buffer is reused, the reader copies
-those payloads into a ``PayloadBatch`` and gives it to the ``PayloadSink``. The sink says,
-through ``inspect`` (one flag per flow id), which flows it no longer needs, so bulk
-transfers stop costing anything after their first packets.
+The kernel copies what the dissect stage wants - UDP datagrams, link-layer frames, and for
+TCP a probe (a direction's first payload) and then the direction's reassembled head - into
+its ``out`` buffer, one ``emit`` row (``kernel.E_*`` columns) each. Between kernel calls the
+reader takes them as a ``PayloadBatch`` and gives it to the ``PayloadSink``. The sink
+answers through arrays the kernel reads: ``inspect`` (one flag per flow id) turns flows off
+or marks them claimed, ``head_bytes`` says how much of each TCP direction a claimed flow's
+dissector wants - so bulk transfers cost nothing after their first bytes, and Python sees
+about one row per TCP direction instead of one per segment.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from medsec.capture import kernel as k
+from medsec.capture.tables import Tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +34,14 @@ class PayloadBatch:
 
 
 class PayloadSink(Protocol):
-    """Receives payloads; owns the per-flow inspect flags the kernel reads."""
+    """Receives payloads; owns the per-flow arrays the kernel reads."""
 
     inspect: np.ndarray
-    """uint8 per flow id: ``kernel.INSPECT_ON`` or ``INSPECT_OFF``."""
+    """uint8 per flow id: ``kernel.INSPECT_ON``, ``INSPECT_OFF`` or ``INSPECT_CLAIMED``."""
     inspect_new: int
     """The flag of flows whose id is past the end of ``inspect`` (new flows)."""
+    head_bytes: np.ndarray
+    """int64 per flow id: bytes of each TCP direction's head a claimed flow wants."""
     l2_types: np.ndarray
     """int64 EtherTypes of link-layer frames wanted (0 = 802.3 LLC frames)."""
     claimed_ports: np.ndarray
@@ -43,6 +49,9 @@ class PayloadSink(Protocol):
     edge_samples: int
     """Flows of each edge (two hosts, service port, protocol) whose payloads are wanted, in
     order of their first payload; the kernel hands nothing of the others over (0: all)."""
+    buffer_limit: int
+    """Bytes the TCP heads being collected may hold; beyond, the largest are handed over
+    early (0: no limit)."""
 
     def payloads(self, batch: PayloadBatch) -> None: ...
 
@@ -66,9 +75,11 @@ class NoSink:
     def __init__(self) -> None:
         self.inspect = np.zeros(0, dtype=np.uint8)
         self.inspect_new = k.INSPECT_OFF
+        self.head_bytes = np.zeros(0, dtype=np.int64)
         self.l2_types = np.zeros(0, dtype=np.int64)
         self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
         self.edge_samples = 0
+        self.buffer_limit = 0
 
     def payloads(self, batch: PayloadBatch) -> None:  # pragma: no cover - never called
         raise AssertionError("no payloads were asked for")
@@ -83,15 +94,11 @@ class NoSink:
         return None
 
 
-def copy_out(buf: np.ndarray, emit: np.ndarray, n: int) -> PayloadBatch:
-    """The first ``n`` emitted payloads, copied out of ``buf`` (which is about to be reused)."""
-    rows = emit[:n].copy()
-    offsets = rows[:, k.E_OFFSET]
-    lengths = rows[:, k.E_LENGTH]
-    spans = zip(offsets.tolist(), lengths.tolist(), strict=True)
-    data = b"".join([buf[o : o + length].tobytes() for o, length in spans])
-    starts = np.zeros(n, dtype=np.int64)
-    if n > 1:
-        np.cumsum(lengths[:-1], out=starts[1:])
-    rows[:, k.E_OFFSET] = starts
+def take_batch(tables: Tables) -> PayloadBatch:
+    """What the kernel emitted so far, copied out; ``emit`` and ``out`` start over empty."""
+    counts = tables.counts
+    rows = tables.emit[: counts[k.C_EMITTED]].copy()
+    data = tables.out[: counts[k.C_OUT]].tobytes()
+    counts[k.C_EMITTED] = 0
+    counts[k.C_OUT] = 0
     return PayloadBatch(rows, data)

@@ -3,7 +3,7 @@
 """The packet hot path: walk capture records and account every packet, compiled with numba.
 
 One call walks a buffer of whole capture records (classic pcap records or pcapng blocks),
-decodes the link, network and transport headers of each packet in place, and updates two
+decodes the link, network and transport headers of each packet in place, and updates
 open-addressing hash tables that live in numpy arrays:
 
 * the **flow table**: one row per bidirectional conversation (5-tuple + VLANs);
@@ -13,9 +13,16 @@ open-addressing hash tables that live in numpy arrays:
   the two hosts, the service port (the lower of the two) and the IP protocol - so that only
   the first flows of each edge have their payloads handed to the dissect stage.
 
-No Python object is created per packet. The caller (``capture/engine.py``) owns the buffers,
-grows the tables when a call stops with ``STATUS_TABLE_FULL``, handles pcapng blocks other
-than packets when a call stops with ``STATUS_BLOCK``, and turns the tables into values.
+While payloads are inspected, the kernel also does the dissect stage's per-packet work: it
+reassembles the head of each TCP direction (``heads``, in a store of fixed-size blocks) and
+copies what is handed over - datagrams, frames, probes, whole heads - into ``out``, one
+``emit`` row each, so Python sees about one row per TCP direction instead of one per
+segment. The sink answers through per-flow arrays (``inspect`` flags, ``limits``).
+
+No Python object is created per packet. The caller (``capture/reader.py``) owns the buffers,
+grows the tables when a call stops with ``STATUS_TABLE_FULL``, drains ``emit`` when it stops
+with ``STATUS_EMIT_FULL``, handles pcapng blocks other than packets when a call stops with
+``STATUS_BLOCK``, and turns the tables into values.
 
 Every read is bounds-checked against the record's captured length: malformed or truncated
 packets are counted in ``stats`` and never read outside their record. Addresses are kept as
@@ -38,6 +45,9 @@ STATUS_BLOCK = 3
 """A pcapng block other than a packet starts at ``pos``; the caller handles it."""
 STATUS_EMIT_FULL = 4
 """The payload hand-off table is full; drain it and call again from ``pos``."""
+STATUS_HEADS_FULL = 5
+"""The TCP heads being collected hold more than the sink's ``buffer_limit`` bytes: hand the
+largest over early (``evict_heads``) and call again from ``pos``."""
 
 # --- capture formats --------------------------------------------------------------------
 FORMAT_PCAP = 0
@@ -94,11 +104,15 @@ F_EMITTED_BA = 15
 F_EDGE = 16
 """0 until the flow's first payload; then its edge's ``G_ID`` + 1 when the flow is one of the
 edge's inspected samples, or -(``G_ID`` + 1) when it is left to them."""
-N_FLOW_VALUES = 17
+F_HEAD_AB = 17
+"""TCP head of each direction: 0 before its first payload, h + 1 while collected in row h of
+the head table, -1 once handed over or dropped."""
+F_HEAD_BA = 18
+N_FLOW_VALUES = 19
 
 # --- payload hand-off ------------------------------------------------------------------------
 # Rows of the ``emit`` table: one per payload handed to the dissect stage. The payload bytes
-# are ``buf[E_OFFSET : E_OFFSET + E_LENGTH]`` of the buffer of the same call.
+# are copied to ``out[E_OFFSET : E_OFFSET + E_LENGTH]``.
 E_FLOW_ID = 0
 """``F_ID`` of the flow, -1 for link-layer frames (LLDP, CDP)."""
 E_DIRECTION = 1
@@ -122,15 +136,28 @@ E_ETHERTYPE = 16
 E_TCP_FLAGS = 17
 E_EDGE = 18
 """``G_ID`` of the flow's edge (-1 for link-layer frames)."""
-N_EMIT = 19
+E_KIND = 19
+"""``KIND_*``: what the row hands over."""
+N_EMIT = 20
+
+KIND_PAYLOAD = 0
+"""A UDP datagram or a link-layer frame, as it came."""
+KIND_PROBE = 1
+"""The first payload of a TCP direction, handed over while the flow is undecided so the sink
+can choose a dissector by signature. Its bytes come again at the start of the head."""
+KIND_HEAD = 2
+"""The head of a TCP direction: its first bytes in sequence order, retransmissions trimmed,
+up to a gap, the flow's ``head_bytes`` or the end of the capture. The row's other columns
+are those of the direction's first payload."""
 
 MAX_EMIT_TCP_BYTES = 65536
-"""Per flow direction: TCP payload bytes handed off at most (a dissector stops it sooner)."""
+"""Per flow direction: TCP payload bytes (retransmissions included) taken into the head at
+most; also the longest head."""
 MAX_EMIT_DATAGRAMS = 32
 """Per flow direction: UDP payloads handed off at most."""
 UNDECIDED_TCP_BYTES = 4096
-"""Per direction of a flow no dissector has claimed yet: TCP bytes handed off (a UDP flow
-hands off its first datagram)."""
+"""Per direction of a flow no dissector has claimed yet (and no port claims): TCP bytes kept
+(a UDP flow hands off its first datagram)."""
 
 # ``counts`` slots
 C_FLOWS = 0
@@ -139,7 +166,17 @@ C_NEXT_FLOW_ID = 2
 C_EMITTED = 3
 C_EDGES = 4
 C_NEXT_EDGE_ID = 5
-N_COUNTS = 6
+C_OUT = 6
+"""Bytes of ``out`` filled by the payloads of the emitted rows."""
+C_FREE_HEAD = 7
+"""First free row of the head table (-1: none); free rows chain through ``H_NEXT_FREE``."""
+C_FREE_HEADS = 8
+C_FREE_BLOCK = 9
+"""First free block of the head store (-1: none); free blocks chain through ``bnext``."""
+C_FREE_BLOCKS = 10
+C_HEAD_BYTES = 11
+"""Bytes held in heads being collected."""
+N_COUNTS = 12
 
 # ``inspect`` flags, indexed by flow id
 INSPECT_ON = 0
@@ -148,7 +185,8 @@ unless a port of the flow is claimed in ``claimed_ports``."""
 INSPECT_OFF = 1
 """Nothing more is wanted from this flow."""
 INSPECT_CLAIMED = 2
-"""A dissector took the flow: payloads are handed over up to the per-direction budget."""
+"""A dissector took the flow: datagrams are handed over up to the per-direction budget, and
+each TCP direction's head once it holds the flow's ``head_bytes`` (or ends sooner)."""
 
 # event bits per direction
 EV_PURE_SYN = 1
@@ -181,6 +219,58 @@ G_FLOWS = 2
 """Flows that carried payload on this edge so far."""
 N_EDGE_VALUES = 3
 N_EDGE_KEYS = 5
+
+# --- what _packet hands to _hand_off -------------------------------------------------------
+HAND_NONE = 0
+HAND_FRAME = 1
+HAND_PAYLOAD = 2
+# ``scratch`` slots: int64 [N_SCRATCH]
+X_START = 0
+"""Payload (or frame after the link header) ``buf[X_START:X_STOP]``."""
+X_STOP = 1
+X_TS = 2
+X_VLAN = 3
+X_MAC_SRC = 4
+X_MAC_DST = 5
+X_ETHERTYPE = 6
+X_SLOT = 7
+"""Row of the packet's flow in the flow table."""
+X_DIRECTION = 8
+X_FLAG = 9
+"""The flow's ``inspect`` flag."""
+X_SEQ = 10
+X_PROTO = 11
+X_SPORT = 12
+X_DPORT = 13
+X_TCP_FLAGS = 14
+N_SCRATCH = 15
+
+# --- TCP heads -------------------------------------------------------------------------------
+# ``heads``: int64 [cap, N_HEAD], one row per TCP direction whose head is being collected.
+# Columns [0, N_EMIT) hold the emit row of the direction's first payload (``E_*``); the bytes
+# live in a chain of ``HEAD_BLOCK``-byte rows of ``blocks`` linked through ``bnext``.
+H_USED = N_EMIT
+H_FLOW_SLOT = N_EMIT + 1
+"""Row of the flow in the flow table (kept current when the table grows)."""
+H_NEXT_SEQ = N_EMIT + 2
+"""Sequence number of the byte after those taken."""
+H_LEN = N_EMIT + 3
+H_FIRST_BLOCK = N_EMIT + 4
+H_LAST_BLOCK = N_EMIT + 5
+H_BLOCKS = N_EMIT + 6
+H_STALLED = N_EMIT + 7
+"""1 once the head can grow no more: a gap, the budget spent, or full while undecided."""
+H_NEXT_FREE = N_EMIT + 8
+N_HEAD = N_EMIT + 9
+
+HEAD_BLOCK = 1024
+BLOCKS_PER_PACKET = MAX_EMIT_TCP_BYTES // HEAD_BLOCK + 2
+"""Free blocks needed before a packet: one packet adds at most the longest head."""
+OUT_PER_PACKET = MAX_RECORD + 64 + MAX_EMIT_TCP_BYTES
+"""Free bytes of ``out`` needed before a packet: its payload (a pcapng block may carry a few
+bytes more than ``MAX_RECORD``) and one head."""
+_SEQ_MASK = 0xFFFFFFFF
+_SEQ_HALF = 1 << 31
 
 LOAD_LIMIT_NUM = 5
 LOAD_LIMIT_DEN = 8
@@ -490,17 +580,15 @@ def _packet(
     bvals: np.ndarray,
     counts: np.ndarray,
     stats: np.ndarray,
-    emit: np.ndarray,
     inspect: np.ndarray,
     inspect_new: int,
     l2_types: np.ndarray,
-    claimed_ports: np.ndarray,
-    ekeys: np.ndarray,
-    evals: np.ndarray,
-    edge_samples: int,
-) -> None:
-    """Decode one packet of ``caplen`` bytes at ``buf[p]``, account it, and hand its payload
-    to the dissect stage when the flow still wants inspecting (see ``emit``)."""
+    scratch: np.ndarray,
+) -> int:
+    """Decode one packet of ``caplen`` bytes at ``buf[p]`` and account it. Returns
+    ``HAND_FRAME`` / ``HAND_PAYLOAD`` when the dissect stage may want its frame or payload
+    (described in ``scratch``, ``X_*``), else ``HAND_NONE``: pure metering never pays for
+    the hand-off."""
     end = p + caplen
     vlan = 0
     inner = 0
@@ -512,7 +600,7 @@ def _packet(
     if linktype == 1:  # Ethernet
         if caplen < 14:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         mac_dst = _u48be(buf, p)
         mac_src = _u48be(buf, p + 6)
         et = _u16be(buf, p + 12)
@@ -520,7 +608,7 @@ def _packet(
     elif linktype == 113:  # Linux cooked v1
         if caplen < 16:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         if _u16be(buf, p + 2) == 1 and _u16be(buf, p + 4) == 6:
             mac_src = _u48be(buf, p + 6)
         et = _u16be(buf, p + 14)
@@ -528,7 +616,7 @@ def _packet(
     elif linktype == 276:  # Linux cooked v2
         if caplen < 20:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         if _u16be(buf, p + 8) == 1 and buf[p + 11] == 6:
             mac_src = _u48be(buf, p + 12)
         et = _u16be(buf, p)
@@ -536,7 +624,7 @@ def _packet(
     elif linktype == 101 or linktype == 12 or linktype == 14:  # raw IP
         if caplen < 1:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         version = buf[p] >> 4
         if version == 4:
             et = 0x0800
@@ -550,7 +638,7 @@ def _packet(
     elif linktype == 0 or linktype == 108:  # BSD loopback / OpenBSD loop
         if caplen < 4:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         if linktype == 108:
             family = _u32be(buf, p)
         else:
@@ -564,13 +652,13 @@ def _packet(
         q = p + 4
     else:
         stats[S_UNSUPPORTED_LINK] += 1
-        return
+        return HAND_NONE
 
     # 802.1Q / 802.1ad / legacy Q-in-Q tags
     while (et == 0x8100 or et == 0x88A8 or et == 0x9100 or et == 0x9200) and tags < 8:
         if q + 4 > end:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         vid = _u16be(buf, q) & 0xFFF
         if tags == 0:
             vlan = vid
@@ -585,7 +673,7 @@ def _packet(
         stats[S_ARP] += 1
         if q + 28 > end:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         if _u16be(buf, q) == 1 and _u16be(buf, q + 2) == 0x0800 and buf[q + 4] == 6:
             if buf[q + 5] == 4:
                 sender_mac = _u48be(buf, q + 8)
@@ -596,7 +684,7 @@ def _packet(
                         counts[C_BINDINGS] += _bind(
                             bkeys, bvals, np.uint64(0), s_lo, sender_mac, host_vlan, ts, SRC_ARP
                         )
-        return
+        return HAND_NONE
 
     s_hi = np.uint64(0)
     s_lo = np.uint64(0)
@@ -610,13 +698,13 @@ def _packet(
         stats[S_IPV4] += 1
         if q + 20 > end:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         vihl = buf[q]
         ihl = np.int64(vihl & 0xF) * 4
         total = _u16be(buf, q + 2)
         if (vihl >> 4) != 4 or ihl < 20 or total < ihl:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         frag = _u16be(buf, q + 6)
         proto = np.int64(buf[q + 9])
         s_lo = _MAPPED_V4 | np.uint64(_u32be(buf, q + 12))
@@ -629,10 +717,10 @@ def _packet(
         stats[S_IPV6] += 1
         if q + 40 > end:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         if (buf[q] >> 4) != 6:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         plen = _u16be(buf, q + 4)
         proto = np.int64(buf[q + 6])
         s_hi = _u64be(buf, q + 8)
@@ -645,14 +733,14 @@ def _packet(
             if proto == 0 or proto == 43 or proto == 60 or proto == 135 or proto == 139:
                 if l4 + 2 > end:
                     stats[S_TRUNCATED] += 1
-                    return
+                    return HAND_NONE
                 nxt = np.int64(buf[l4])
                 l4 += (np.int64(buf[l4 + 1]) + 1) * 8
                 proto = nxt
             elif proto == 44:  # fragment header
                 if l4 + 8 > end:
                     stats[S_TRUNCATED] += 1
-                    return
+                    return HAND_NONE
                 if (_u16be(buf, l4 + 2) >> 3) != 0:
                     first_fragment = False
                 proto = np.int64(buf[l4])
@@ -660,7 +748,7 @@ def _packet(
             elif proto == 51:  # authentication header
                 if l4 + 2 > end:
                     stats[S_TRUNCATED] += 1
-                    return
+                    return HAND_NONE
                 nxt = np.int64(buf[l4])
                 l4 += (np.int64(buf[l4 + 1]) + 2) * 4
                 proto = nxt
@@ -669,37 +757,22 @@ def _packet(
     else:
         stats[S_OTHER_L3] += 1
         if linktype == 1 and _wants_l2(l2_types, et) and end > q:
-            _emit_row(
-                emit,
-                counts,
-                -1,
-                0,
-                q,
-                end - q,
-                ts,
-                0,
-                0,
-                0,
-                0,
-                host_vlan,
-                np.uint64(0),
-                np.uint64(0),
-                np.uint64(0),
-                np.uint64(0),
-                mac_src,
-                mac_dst,
-                et if et > 1500 else 0,
-                0,
-                -1,
-            )
-        return
+            scratch[X_START] = q
+            scratch[X_STOP] = end
+            scratch[X_TS] = ts
+            scratch[X_VLAN] = host_vlan
+            scratch[X_MAC_SRC] = np.int64(mac_src)
+            scratch[X_MAC_DST] = np.int64(mac_dst)
+            scratch[X_ETHERTYPE] = et if et > 1500 else 0
+            return HAND_FRAME
+        return HAND_NONE
 
     if mac_src != np.uint64(0) and _is_bindable(s_hi, s_lo):
         counts[C_BINDINGS] += _bind(bkeys, bvals, s_hi, s_lo, mac_src, host_vlan, ts, SRC_FRAME)
 
     if not first_fragment:
         stats[S_FRAGMENTS] += 1
-        return
+        return HAND_NONE
 
     sport = 0
     dport = 0
@@ -711,7 +784,7 @@ def _packet(
         stats[S_TCP] += 1
         if l4 + 14 > end:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         sport = _u16be(buf, l4)
         dport = _u16be(buf, l4 + 2)
         flags = np.int64(buf[l4 + 13])
@@ -735,7 +808,7 @@ def _packet(
         stats[S_UDP] += 1
         if l4 + 4 > end:
             stats[S_TRUNCATED] += 1
-            return
+            return HAND_NONE
         sport = _u16be(buf, l4)
         dport = _u16be(buf, l4 + 2)
         payload = l4 + 8
@@ -767,15 +840,106 @@ def _packet(
     counts[C_FLOWS] += created
     counts[C_NEXT_FLOW_ID] += created
     if (events & EV_PAYLOAD) == 0:
-        return
+        return HAND_NONE
     fid = fvals[slot, F_ID]
     flag = inspect[fid] if fid < inspect.shape[0] else inspect_new
-    if flag == INSPECT_OFF:
-        return
-    column = F_EMITTED_AB if direction == 0 else F_EMITTED_BA
+    if flag == INSPECT_OFF or fvals[slot, F_EDGE] < 0:
+        return HAND_NONE  # nothing wanted, or a flow left to its edge's first ones
+    if proto == 6 and fvals[slot, F_HEAD_AB + direction] < 0:
+        return HAND_NONE  # this direction's head was handed over
     stop = min(l4_end, end)
     if stop <= payload:
+        return HAND_NONE
+    scratch[X_START] = payload
+    scratch[X_STOP] = stop
+    scratch[X_TS] = ts
+    scratch[X_VLAN] = host_vlan
+    scratch[X_MAC_SRC] = np.int64(mac_src)
+    scratch[X_MAC_DST] = np.int64(mac_dst)
+    scratch[X_ETHERTYPE] = et
+    scratch[X_SLOT] = slot
+    scratch[X_DIRECTION] = direction
+    scratch[X_FLAG] = flag
+    scratch[X_SEQ] = seq
+    scratch[X_PROTO] = proto
+    scratch[X_SPORT] = sport
+    scratch[X_DPORT] = dport
+    scratch[X_TCP_FLAGS] = flags
+    return HAND_PAYLOAD
+
+
+@njit(cache=True)
+def _hand_off(
+    buf: np.ndarray,
+    scratch: np.ndarray,
+    what: int,
+    fkeys: np.ndarray,
+    fvals: np.ndarray,
+    counts: np.ndarray,
+    emit: np.ndarray,
+    out: np.ndarray,
+    claimed_ports: np.ndarray,
+    ekeys: np.ndarray,
+    evals: np.ndarray,
+    edge_samples: int,
+    heads: np.ndarray,
+    blocks: np.ndarray,
+    bnext: np.ndarray,
+    limits: np.ndarray,
+) -> None:
+    """Hand the frame or payload ``_packet`` described over to the dissect stage, as far as
+    it wants it: an emit row, a probe, or bytes taken into a TCP head."""
+    start = scratch[X_START]
+    stop = scratch[X_STOP]
+    ts = scratch[X_TS]
+    host_vlan = scratch[X_VLAN]
+    mac_src = np.uint64(scratch[X_MAC_SRC])
+    mac_dst = np.uint64(scratch[X_MAC_DST])
+    et = scratch[X_ETHERTYPE]
+    if what == HAND_FRAME:
+        at = _put(out, counts, buf, start, stop - start)
+        _write_row(
+            emit,
+            counts[C_EMITTED],
+            -1,
+            0,
+            at,
+            stop - start,
+            ts,
+            0,
+            0,
+            0,
+            0,
+            host_vlan,
+            np.uint64(0),
+            np.uint64(0),
+            np.uint64(0),
+            np.uint64(0),
+            mac_src,
+            mac_dst,
+            et,
+            0,
+            -1,
+            KIND_PAYLOAD,
+        )
+        counts[C_EMITTED] += 1
         return
+    slot = scratch[X_SLOT]
+    direction = scratch[X_DIRECTION]
+    flag = scratch[X_FLAG]
+    seq = scratch[X_SEQ]
+    proto = scratch[X_PROTO]
+    sport = scratch[X_SPORT]
+    dport = scratch[X_DPORT]
+    flags = scratch[X_TCP_FLAGS]
+    fid = fvals[slot, F_ID]
+    payload = start
+    if direction == 0:
+        s_hi, s_lo = fkeys[slot, K_A_HI], fkeys[slot, K_A_LO]
+        d_hi, d_lo = fkeys[slot, K_B_HI], fkeys[slot, K_B_LO]
+    else:
+        s_hi, s_lo = fkeys[slot, K_B_HI], fkeys[slot, K_B_LO]
+        d_hi, d_lo = fkeys[slot, K_A_HI], fkeys[slot, K_A_LO]
     edge = fvals[slot, F_EDGE]
     if edge == 0 and edge_samples > 0:
         port = sport if sport < dport else dport
@@ -783,27 +947,104 @@ def _packet(
         fvals[slot, F_EDGE] = edge
     if edge < 0:
         return  # left to the edge's first flows
-    row = 0 if proto == 6 else 1
-    claimed = (
-        flag == INSPECT_CLAIMED or claimed_ports[row, sport] != 0 or claimed_ports[row, dport] != 0
-    )
-    emitted = fvals[slot, column]
-    if not claimed and emitted >= (UNDECIDED_TCP_BYTES if proto == 6 else 1):
-        return  # undecided: a direction's first bytes are enough for a signature
     if proto == 6:
-        if emitted >= MAX_EMIT_TCP_BYTES:
-            return
-        fvals[slot, column] += stop - payload
-    else:
-        if emitted >= MAX_EMIT_DATAGRAMS:
-            return
-        fvals[slot, column] += 1
-    _emit_row(
+        column = F_HEAD_AB + direction
+        if fvals[slot, column] < 0:
+            return  # this direction's head was handed over
+        port_claimed = claimed_ports[0, sport] != 0 or claimed_ports[0, dport] != 0
+        if fvals[slot, column] == 0:  # the direction's first payload
+            if flag == INSPECT_ON and (fvals[slot, F_HEAD_BA - direction] == 0 or not port_claimed):
+                # a probe for the sink's signatures: the flow's first payload, or a later
+                # direction's first one while no port settles the dissector
+                at = _put(out, counts, buf, payload, stop - payload)
+                _write_row(
+                    emit,
+                    counts[C_EMITTED],
+                    fid,
+                    direction,
+                    at,
+                    stop - payload,
+                    ts,
+                    seq,
+                    proto,
+                    sport,
+                    dport,
+                    host_vlan,
+                    s_hi,
+                    s_lo,
+                    d_hi,
+                    d_lo,
+                    mac_src,
+                    mac_dst,
+                    et,
+                    flags,
+                    edge - 1 if edge > 0 else -1,
+                    KIND_PROBE,
+                )
+                counts[C_EMITTED] += 1
+            h = _open_head(heads, counts, slot, seq)
+            _write_row(
+                heads,
+                h,
+                fid,
+                direction,
+                0,
+                0,
+                ts,
+                seq,
+                proto,
+                sport,
+                dport,
+                host_vlan,
+                s_hi,
+                s_lo,
+                d_hi,
+                d_lo,
+                mac_src,
+                mac_dst,
+                et,
+                flags,
+                edge - 1 if edge > 0 else -1,
+                KIND_HEAD,
+            )
+            fvals[slot, column] = h + 1
+        _tcp_segment(
+            buf,
+            payload,
+            stop - payload,
+            seq,
+            fvals[slot, column] - 1,
+            slot,
+            direction,
+            flag,
+            port_claimed,
+            fvals,
+            counts,
+            emit,
+            out,
+            heads,
+            blocks,
+            bnext,
+            limits,
+        )
+        return
+    claimed = (
+        flag == INSPECT_CLAIMED or claimed_ports[1, sport] != 0 or claimed_ports[1, dport] != 0
+    )
+    column = F_EMITTED_AB + direction
+    emitted = fvals[slot, column]
+    if not claimed and emitted >= 1:
+        return  # undecided: a direction's first datagram is enough for a signature
+    if emitted >= MAX_EMIT_DATAGRAMS:
+        return
+    fvals[slot, column] += 1
+    at = _put(out, counts, buf, payload, stop - payload)
+    _write_row(
         emit,
-        counts,
+        counts[C_EMITTED],
         fid,
         direction,
-        payload,
+        at,
         stop - payload,
         ts,
         seq,
@@ -820,7 +1061,9 @@ def _packet(
         et,
         flags,
         edge - 1 if edge > 0 else -1,
+        KIND_PAYLOAD,
     )
+    counts[C_EMITTED] += 1
 
 
 @njit(cache=True)
@@ -834,9 +1077,9 @@ def _wants_l2(l2_types: np.ndarray, et: int) -> bool:
 
 
 @njit(cache=True)
-def _emit_row(
-    emit: np.ndarray,
-    counts: np.ndarray,
+def _write_row(
+    table: np.ndarray,
+    i: int,
     flow_id: int,
     direction: int,
     offset: int,
@@ -856,28 +1099,309 @@ def _emit_row(
     ethertype: int,
     tcp_flags: int,
     edge: int,
+    kind: int,
 ) -> None:
-    i = counts[C_EMITTED]
-    emit[i, E_FLOW_ID] = flow_id
-    emit[i, E_DIRECTION] = direction
-    emit[i, E_OFFSET] = offset
-    emit[i, E_LENGTH] = length
-    emit[i, E_TS] = ts
-    emit[i, E_SEQ] = seq
-    emit[i, E_PROTO] = proto
-    emit[i, E_SPORT] = sport
-    emit[i, E_DPORT] = dport
-    emit[i, E_VLAN] = vlan
-    emit[i, E_SRC_HI] = np.int64(s_hi)
-    emit[i, E_SRC_LO] = np.int64(s_lo)
-    emit[i, E_DST_HI] = np.int64(d_hi)
-    emit[i, E_DST_LO] = np.int64(d_lo)
-    emit[i, E_SRC_MAC] = np.int64(mac_src)
-    emit[i, E_DST_MAC] = np.int64(mac_dst)
-    emit[i, E_ETHERTYPE] = ethertype
-    emit[i, E_TCP_FLAGS] = tcp_flags
-    emit[i, E_EDGE] = edge
-    counts[C_EMITTED] = i + 1
+    """Fill the ``E_*`` columns of row ``i`` of ``table`` (``emit``, or ``heads``)."""
+    table[i, E_FLOW_ID] = flow_id
+    table[i, E_DIRECTION] = direction
+    table[i, E_OFFSET] = offset
+    table[i, E_LENGTH] = length
+    table[i, E_TS] = ts
+    table[i, E_SEQ] = seq
+    table[i, E_PROTO] = proto
+    table[i, E_SPORT] = sport
+    table[i, E_DPORT] = dport
+    table[i, E_VLAN] = vlan
+    table[i, E_SRC_HI] = np.int64(s_hi)
+    table[i, E_SRC_LO] = np.int64(s_lo)
+    table[i, E_DST_HI] = np.int64(d_hi)
+    table[i, E_DST_LO] = np.int64(d_lo)
+    table[i, E_SRC_MAC] = np.int64(mac_src)
+    table[i, E_DST_MAC] = np.int64(mac_dst)
+    table[i, E_ETHERTYPE] = ethertype
+    table[i, E_TCP_FLAGS] = tcp_flags
+    table[i, E_EDGE] = edge
+    table[i, E_KIND] = kind
+
+
+@njit(cache=True)
+def _put(out: np.ndarray, counts: np.ndarray, buf: np.ndarray, start: int, length: int) -> int:
+    """Copy ``buf[start : start + length]`` to the end of ``out``; returns where it went."""
+    at = counts[C_OUT]
+    out[at : at + length] = buf[start : start + length]
+    counts[C_OUT] = at + length
+    return at
+
+
+# --- TCP heads ---------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _open_head(heads: np.ndarray, counts: np.ndarray, flow_slot: int, seq: int) -> int:
+    """Take a free row of the head table (the caller checked one is free)."""
+    h = counts[C_FREE_HEAD]
+    counts[C_FREE_HEAD] = heads[h, H_NEXT_FREE]
+    counts[C_FREE_HEADS] -= 1
+    heads[h, H_USED] = 1
+    heads[h, H_FLOW_SLOT] = flow_slot
+    heads[h, H_NEXT_SEQ] = seq
+    heads[h, H_LEN] = 0
+    heads[h, H_FIRST_BLOCK] = -1
+    heads[h, H_LAST_BLOCK] = -1
+    heads[h, H_BLOCKS] = 0
+    heads[h, H_STALLED] = 0
+    heads[h, H_NEXT_FREE] = -1
+    return h
+
+
+@njit(cache=True)
+def _append(
+    heads: np.ndarray,
+    blocks: np.ndarray,
+    bnext: np.ndarray,
+    counts: np.ndarray,
+    h: int,
+    buf: np.ndarray,
+    p: int,
+    n: int,
+) -> None:
+    """Append ``buf[p : p + n]`` to head ``h`` (the caller checked enough blocks are free)."""
+    length = heads[h, H_LEN]
+    last = heads[h, H_LAST_BLOCK]
+    used = HEAD_BLOCK
+    if last >= 0:
+        used = length - (heads[h, H_BLOCKS] - 1) * HEAD_BLOCK
+    added = n
+    while n > 0:
+        if used == HEAD_BLOCK:
+            b = counts[C_FREE_BLOCK]
+            counts[C_FREE_BLOCK] = bnext[b]
+            counts[C_FREE_BLOCKS] -= 1
+            bnext[b] = -1
+            if last < 0:
+                heads[h, H_FIRST_BLOCK] = b
+            else:
+                bnext[last] = b
+            last = b
+            heads[h, H_BLOCKS] += 1
+            used = 0
+        m = min(n, HEAD_BLOCK - used)
+        blocks[last, used : used + m] = buf[p : p + m]
+        used += m
+        p += m
+        n -= m
+    heads[h, H_LAST_BLOCK] = last
+    heads[h, H_LEN] = length + added
+    counts[C_HEAD_BYTES] += added
+
+
+@njit(cache=True)
+def _new_bytes(next_seq: int, seq: int, n: int) -> bool:
+    """Whether a segment of ``n`` bytes at ``seq`` holds bytes from ``next_seq`` on."""
+    ahead = (seq - next_seq) & _SEQ_MASK
+    if ahead >= _SEQ_HALF:
+        return ((next_seq - seq) & _SEQ_MASK) < n
+    return True
+
+
+@njit(cache=True)
+def _head_limit(fid: int, limits: np.ndarray) -> int:
+    """Bytes of each head the sink wants from a claimed flow."""
+    if fid < limits.shape[0]:
+        return max(min(limits[fid], MAX_EMIT_TCP_BYTES), 0)
+    return MAX_EMIT_TCP_BYTES
+
+
+@njit(cache=True)
+def _tcp_segment(
+    buf: np.ndarray,
+    p: int,
+    n: int,
+    seq: int,
+    h: int,
+    slot: int,
+    direction: int,
+    flag: int,
+    port_claimed: bool,
+    fvals: np.ndarray,
+    counts: np.ndarray,
+    emit: np.ndarray,
+    out: np.ndarray,
+    heads: np.ndarray,
+    blocks: np.ndarray,
+    bnext: np.ndarray,
+    limits: np.ndarray,
+) -> None:
+    """Take one TCP segment into its direction's head: in sequence order, retransmitted bytes
+    once, a gap ends the head. A claimed flow's head is handed over once it holds the flow's
+    ``limits``. Until the sink decides, segments are taken whole while the direction has sent
+    less than ``MAX_EMIT_TCP_BYTES`` (a claimed port) or ``UNDECIDED_TCP_BYTES`` (an
+    unclaimed one); the sink cuts the head to what its dissector wants."""
+    decided = flag == INSPECT_CLAIMED
+    column = F_EMITTED_AB + direction
+    emitted = fvals[slot, column]
+    budget = MAX_EMIT_TCP_BYTES if decided or port_claimed else UNDECIDED_TCP_BYTES
+    limit = _head_limit(fvals[slot, F_ID], limits) if decided else MAX_EMIT_TCP_BYTES
+    if emitted >= budget:
+        if _new_bytes(heads[h, H_NEXT_SEQ], seq, n):
+            heads[h, H_STALLED] = 1  # bytes that will never be taken: the head ends here
+    elif heads[h, H_STALLED] == 0:
+        fvals[slot, column] = emitted + n
+        next_seq = heads[h, H_NEXT_SEQ]
+        ahead = (seq - next_seq) & _SEQ_MASK
+        skip = 0
+        if ahead >= _SEQ_HALF:  # a retransmission, maybe overlapping new bytes
+            skip = (next_seq - seq) & _SEQ_MASK
+        elif ahead != 0:  # a gap: the head ends here
+            heads[h, H_STALLED] = 1
+            skip = n
+        if skip < n:
+            take = min(n - skip, max(limit - heads[h, H_LEN], 0))
+            if take > 0:
+                _append(heads, blocks, bnext, counts, h, buf, p + skip, take)
+            heads[h, H_NEXT_SEQ] = (seq + n) & _SEQ_MASK
+            if take < n - skip and not decided:
+                heads[h, H_STALLED] = 1  # the longest head, before a dissector said
+    if decided and (heads[h, H_STALLED] != 0 or heads[h, H_LEN] >= limit):
+        _hand_over(heads, blocks, bnext, counts, fvals, emit, out, h, limit)
+
+
+@njit(cache=True)
+def _close_head(
+    heads: np.ndarray, bnext: np.ndarray, counts: np.ndarray, fvals: np.ndarray, h: int
+) -> None:
+    """Free head ``h`` and its blocks; its direction takes nothing more."""
+    first = heads[h, H_FIRST_BLOCK]
+    if first >= 0:
+        bnext[heads[h, H_LAST_BLOCK]] = counts[C_FREE_BLOCK]
+        counts[C_FREE_BLOCK] = first
+        counts[C_FREE_BLOCKS] += heads[h, H_BLOCKS]
+    counts[C_HEAD_BYTES] -= heads[h, H_LEN]
+    fvals[heads[h, H_FLOW_SLOT], F_HEAD_AB + heads[h, E_DIRECTION]] = -1
+    heads[h, H_USED] = 0
+    heads[h, H_NEXT_FREE] = counts[C_FREE_HEAD]
+    counts[C_FREE_HEAD] = h
+    counts[C_FREE_HEADS] += 1
+
+
+@njit(cache=True)
+def _hand_over(
+    heads: np.ndarray,
+    blocks: np.ndarray,
+    bnext: np.ndarray,
+    counts: np.ndarray,
+    fvals: np.ndarray,
+    emit: np.ndarray,
+    out: np.ndarray,
+    h: int,
+    limit: int,
+) -> None:
+    """Emit head ``h`` (its first ``limit`` bytes; an empty head is not emitted), then free it.
+    The caller checked ``emit`` has a row and ``out`` the room."""
+    n = min(heads[h, H_LEN], limit)
+    if n > 0:
+        at = counts[C_OUT]
+        b = heads[h, H_FIRST_BLOCK]
+        done = 0
+        while done < n:
+            m = min(n - done, HEAD_BLOCK)
+            out[at + done : at + done + m] = blocks[b, :m]
+            done += m
+            b = bnext[b]
+        counts[C_OUT] = at + n
+        i = counts[C_EMITTED]
+        emit[i, :] = heads[h, :N_EMIT]
+        emit[i, E_OFFSET] = at
+        emit[i, E_LENGTH] = n
+        counts[C_EMITTED] = i + 1
+    _close_head(heads, bnext, counts, fvals, h)
+
+
+@njit(cache=True)
+def _has_room(counts: np.ndarray, emit: np.ndarray, out: np.ndarray) -> bool:
+    return counts[C_EMITTED] < emit.shape[0] and counts[C_OUT] + MAX_EMIT_TCP_BYTES <= out.shape[0]
+
+
+@njit(cache=True)
+def settle_heads(
+    heads: np.ndarray,
+    blocks: np.ndarray,
+    bnext: np.ndarray,
+    counts: np.ndarray,
+    fvals: np.ndarray,
+    emit: np.ndarray,
+    out: np.ndarray,
+    inspect: np.ndarray,
+    inspect_new: int,
+    limits: np.ndarray,
+    everything: bool,
+) -> bool:
+    """Hand over the heads the sink's flags now complete, drop those of flows turned off; with
+    ``everything`` (the source has ended) hand over every other head too. Heads go in order of
+    flow id and direction. False when ``emit`` or ``out`` filled up first: drain them and call
+    again."""
+    n = 0
+    for h in range(heads.shape[0]):
+        if heads[h, H_USED] != 0:
+            n += 1
+    used = np.empty(n, dtype=np.int64)
+    keys = np.empty(n, dtype=np.int64)
+    j = 0
+    for h in range(heads.shape[0]):
+        if heads[h, H_USED] != 0:
+            used[j] = h
+            keys[j] = heads[h, E_FLOW_ID] * 2 + heads[h, E_DIRECTION]
+            j += 1
+    for j in np.argsort(keys):
+        h = used[j]
+        if not _has_room(counts, emit, out):
+            return False
+        fid = heads[h, E_FLOW_ID]
+        flag = inspect[fid] if fid < inspect.shape[0] else inspect_new
+        if flag == INSPECT_OFF:
+            _close_head(heads, bnext, counts, fvals, h)
+        elif flag == INSPECT_CLAIMED:
+            limit = _head_limit(fid, limits)
+            if everything or heads[h, H_STALLED] != 0 or heads[h, H_LEN] >= limit:
+                _hand_over(heads, blocks, bnext, counts, fvals, emit, out, h, limit)
+        elif everything:
+            _hand_over(heads, blocks, bnext, counts, fvals, emit, out, h, MAX_EMIT_TCP_BYTES)
+    return True
+
+
+@njit(cache=True)
+def evict_heads(
+    heads: np.ndarray,
+    blocks: np.ndarray,
+    bnext: np.ndarray,
+    counts: np.ndarray,
+    fvals: np.ndarray,
+    emit: np.ndarray,
+    out: np.ndarray,
+    inspect: np.ndarray,
+    inspect_new: int,
+    limits: np.ndarray,
+    target: int,
+) -> bool:
+    """Hand the largest heads over early until they hold at most ``target`` bytes. False when
+    ``emit`` or ``out`` filled up first: drain them and call again."""
+    while counts[C_HEAD_BYTES] > target:
+        if not _has_room(counts, emit, out):
+            return False
+        best = -1
+        for h in range(heads.shape[0]):
+            if heads[h, H_USED] != 0 and (best < 0 or heads[h, H_LEN] > heads[best, H_LEN]):
+                best = h
+        if best < 0:
+            break
+        fid = heads[best, E_FLOW_ID]
+        flag = inspect[fid] if fid < inspect.shape[0] else inspect_new
+        if flag == INSPECT_OFF:
+            _close_head(heads, bnext, counts, fvals, best)
+        else:
+            limit = _head_limit(fid, limits) if flag == INSPECT_CLAIMED else MAX_EMIT_TCP_BYTES
+            _hand_over(heads, blocks, bnext, counts, fvals, emit, out, best, limit)
+    return True
 
 
 @njit(cache=True)
@@ -906,19 +1430,32 @@ def walk(
     ekeys: np.ndarray,
     evals: np.ndarray,
     edge_samples: int,
+    heads: np.ndarray,
+    blocks: np.ndarray,
+    bnext: np.ndarray,
+    out: np.ndarray,
+    limits: np.ndarray,
+    buffer_limit: int,
 ) -> tuple[int, int]:
     """Walk whole records in ``buf[pos:end]``; returns ``(status, pos)``.
 
     ``counts`` holds the used rows of the flow, binding and edge tables, the next flow and
-    edge ids and the rows of ``emit`` filled (``C_*``); the call stops with
-    ``STATUS_TABLE_FULL`` before a packet when a table passes the load limit, and with
-    ``STATUS_EMIT_FULL`` when ``emit`` is full. Payloads of flows whose ``inspect[flow id]``
-    is ``INSPECT_ON`` (flows beyond the array's end take ``inspect_new``) - every payload
-    within the per-direction budgets when the flow is claimed (``INSPECT_CLAIMED``, or a port
-    set in ``claimed_ports[0 tcp / 1 udp, port]``), the first bytes of each direction
-    otherwise - and link-layer frames whose EtherType is in ``l2_types`` (0 for 802.3 LLC),
-    are recorded in ``emit``. With ``edge_samples > 0`` only the first ``edge_samples`` flows
-    (in order of their first payload) of each edge hand payloads over at all (``F_EDGE``).
+    edge ids, the rows of ``emit`` and bytes of ``out`` filled, and the free lists of the head
+    store (``C_*``). The call stops before a packet with ``STATUS_TABLE_FULL`` when a table
+    passes the load limit or the head store runs short, with ``STATUS_EMIT_FULL`` when
+    ``emit`` or ``out`` is full, and with ``STATUS_HEADS_FULL`` when the heads being collected
+    hold more than ``buffer_limit`` bytes (0: no limit).
+
+    What is handed over (rows of ``emit``, bytes copied to ``out``): link-layer frames whose
+    EtherType is in ``l2_types`` (0 for 802.3 LLC), and payloads of flows whose
+    ``inspect[flow id]`` is not ``INSPECT_OFF`` (flows beyond the array's end take
+    ``inspect_new``). With ``edge_samples > 0`` only the first ``edge_samples`` flows of each
+    edge (in order of their first payload, ``F_EDGE``) hand anything over. UDP: every
+    datagram within the per-direction budget when the flow is claimed (``INSPECT_CLAIMED``,
+    or a port set in ``claimed_ports[1, port]``), the first one of each direction otherwise.
+    TCP: a probe (the direction's first payload) while the sink has yet to choose, then the
+    direction's head, once complete - ``limits[flow id]`` bytes of a claimed flow, a gap, the
+    budget spent - or when ``settle_heads`` / ``evict_heads`` hand it over.
 
     Interface tables (one entry per pcapng interface, one for pcap)
     give the link type and timestamp scaling: ``ns = units * mul // div`` for decimal
@@ -930,13 +1467,18 @@ def walk(
     elimit = ekeys.shape[0] * LOAD_LIMIT_NUM // LOAD_LIMIT_DEN
     n_if = if_linktype.shape[0]
     last_ts = stats[S_LAST_TS]
+    scratch = np.zeros(N_SCRATCH, dtype=np.int64)
     while True:
         if counts[C_FLOWS] >= flimit or counts[C_BINDINGS] >= blimit:
             return STATUS_TABLE_FULL, pos
         if counts[C_EDGES] >= elimit:
             return STATUS_TABLE_FULL, pos
-        if counts[C_EMITTED] >= emit.shape[0]:
+        if counts[C_FREE_HEADS] < 1 or counts[C_FREE_BLOCKS] < BLOCKS_PER_PACKET:
+            return STATUS_TABLE_FULL, pos
+        if counts[C_EMITTED] + 2 > emit.shape[0] or counts[C_OUT] + OUT_PER_PACKET > out.shape[0]:
             return STATUS_EMIT_FULL, pos
+        if buffer_limit > 0 and counts[C_HEAD_BYTES] > buffer_limit:
+            return STATUS_HEADS_FULL, pos
         ifid = 0
         data = 0
         caplen = 0
@@ -1020,7 +1562,7 @@ def walk(
         if ts > last_ts or stats[S_PACKETS] == 1:
             last_ts = ts
             stats[S_LAST_TS] = ts
-        _packet(
+        what = _packet(
             buf,
             data,
             caplen,
@@ -1033,22 +1575,42 @@ def walk(
             bvals,
             counts,
             stats,
-            emit,
             inspect,
             inspect_new,
             l2_types,
-            claimed_ports,
-            ekeys,
-            evals,
-            edge_samples,
+            scratch,
         )
+        if what != HAND_NONE:
+            _hand_off(
+                buf,
+                scratch,
+                what,
+                fkeys,
+                fvals,
+                counts,
+                emit,
+                out,
+                claimed_ports,
+                ekeys,
+                evals,
+                edge_samples,
+                heads,
+                blocks,
+                bnext,
+                limits,
+            )
 
 
 @njit(cache=True)
 def rehash_flows(
-    old_keys: np.ndarray, old_vals: np.ndarray, new_keys: np.ndarray, new_vals: np.ndarray
+    old_keys: np.ndarray,
+    old_vals: np.ndarray,
+    new_keys: np.ndarray,
+    new_vals: np.ndarray,
+    heads: np.ndarray,
 ) -> None:
-    """Move every used row of a flow table into a larger, empty one."""
+    """Move every used row of a flow table into a larger, empty one (and tell the heads
+    being collected where their flow went)."""
     mask = new_keys.shape[0] - 1
     for i in range(old_keys.shape[0]):
         if old_vals[i, F_USED] == 0:
@@ -1065,6 +1627,9 @@ def rehash_flows(
             slot = (slot + 1) & mask
         new_keys[slot, :] = old_keys[i, :]
         new_vals[slot, :] = old_vals[i, :]
+        for column in (F_HEAD_AB, F_HEAD_BA):
+            if old_vals[i, column] > 0:
+                heads[old_vals[i, column] - 1, H_FLOW_SLOT] = slot
 
 
 @njit(cache=True)

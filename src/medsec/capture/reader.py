@@ -21,7 +21,7 @@ import numpy as np
 
 from medsec.capture import kernel as k
 from medsec.capture.formats import PCAP_MAGICS, fingerprint, open_capture
-from medsec.capture.handoff import NoSink, PayloadSink, copy_out
+from medsec.capture.handoff import NoSink, PayloadSink, take_batch
 from medsec.capture.interfaces import InterfaceTable
 from medsec.capture.pcapng import BlockDamaged, handle_block
 from medsec.capture.records import binding_records, flow_records, to_datetime
@@ -86,16 +86,21 @@ class CaptureWalker:
                 t.ekeys,
                 t.evals,
                 self.sink.edge_samples,
+                t.heads,
+                t.blocks,
+                t.bnext,
+                t.out,
+                self.sink.head_bytes,
+                self.sink.buffer_limit,
             )
-            emitted = int(t.counts[k.C_EMITTED])
-            if emitted:
-                t.counts[k.C_EMITTED] = 0
-                self.sink.payloads(copy_out(arr, t.emit, emitted))
+            self._hand_over()
             if status == k.STATUS_NEED_DATA:
                 return int(pos)
             if status == k.STATUS_EMIT_FULL:
                 continue
-            if status == k.STATUS_TABLE_FULL:
+            if status == k.STATUS_HEADS_FULL:
+                self._settle(evict_to=self.sink.buffer_limit // 2)
+            elif status == k.STATUS_TABLE_FULL:
                 t.grow_if_needed()
             elif status == k.STATUS_BLOCK:
                 try:
@@ -110,6 +115,54 @@ class CaptureWalker:
             else:
                 self.damage = _Damage(base + int(pos), _corrupt_reason(self.fmt))
                 return int(pos)
+
+    def _hand_over(self) -> None:
+        """Give the sink what the kernel emitted, then the heads its answer completes."""
+        t = self.tables
+        if t.counts[k.C_EMITTED]:
+            self.sink.payloads(take_batch(t))
+            self._settle()
+
+    def _settle(self, *, everything: bool = False, evict_to: int = -1) -> None:
+        """Hand over the heads the sink's flags complete (every head with ``everything``; the
+        largest until ``evict_to`` bytes are left with ``evict_to >= 0``), draining
+        ``emit`` as often as it fills."""
+        t = self.tables
+        sink = self.sink
+        while True:
+            if evict_to >= 0:
+                done = k.evict_heads(
+                    t.heads,
+                    t.blocks,
+                    t.bnext,
+                    t.counts,
+                    t.fvals,
+                    t.emit,
+                    t.out,
+                    sink.inspect,
+                    sink.inspect_new,
+                    sink.head_bytes,
+                    evict_to,
+                )
+            else:
+                done = k.settle_heads(
+                    t.heads,
+                    t.blocks,
+                    t.bnext,
+                    t.counts,
+                    t.fvals,
+                    t.emit,
+                    t.out,
+                    sink.inspect,
+                    sink.inspect_new,
+                    sink.head_bytes,
+                    everything,
+                )
+            if t.counts[k.C_EMITTED]:
+                # the sink's answer may complete (or drop) more heads: settle again
+                sink.payloads(take_batch(t))
+            elif done:
+                return
 
     def run(
         self,
@@ -217,6 +270,8 @@ class CaptureWalker:
     def summary(
         self, *, source: str, fingerprint: str, label: str, path: Path | None = None
     ) -> CaptureSummary:
+        if self.tables.counts[k.C_FREE_HEADS] < self.tables.heads.shape[0]:
+            self._settle(everything=True)
         fkeys, fvals = self.tables.used_flows()
         edges = fvals[:, k.F_EDGE]
         joined = edges != 0

@@ -1,14 +1,15 @@
 """The dissect stage's engine: routes handed-off payloads to dissectors, collects facts.
 
 ``DissectPipeline`` is the capture engine's ``PayloadSink``. Per flow it picks one dissector
-(by port, else by the signature of the first payload of either direction), reassembles the
-head of each TCP direction in sequence order up to the dissector's ``stream_bytes``, hands
-each UDP payload over up to ``datagrams`` per direction, and turns the flow's inspection off
-in the kernel as soon as nothing more is wanted. Only the first ``EDGE_SAMPLES`` flows of
-each edge (two hosts and a service port) are inspected - the kernel counts them and hands
-nothing of the others over - and the others inherit the application found on their edge.
-Memory is bounded: when the stream heads waiting for more bytes exceed ``buffer_limit``, the
-largest are dissected early.
+(by port, else by the signature of the first payload of either direction) and tells the
+kernel how much it wants: each TCP direction's head up to the dissector's ``stream_bytes``
+(the kernel reassembles it in sequence order and hands it over whole), each UDP payload up to
+``datagrams`` per direction; a flow's inspection is turned off in the kernel as soon as
+nothing more is wanted. Only the first ``EDGE_SAMPLES`` flows of each edge (two hosts and a
+service port) are inspected - the kernel counts them and hands nothing of the others over -
+and the others inherit the application found on their edge. Memory is bounded: when the
+stream heads waiting for more bytes exceed ``buffer_limit``, the kernel hands the largest
+over early.
 
 A ``DissectError`` becomes a ``MalformedPayload`` observation and a count; any other
 exception from a dissector is a bug, logged with its traceback and counted, and the capture
@@ -41,15 +42,10 @@ labelled with the application found in the first ones."""
 UNDECIDED_BYTES = k.UNDECIDED_TCP_BYTES
 """Bytes kept of a direction while no dissector has claimed its flow yet."""
 _TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp"}
-_HALF = 1 << 31
-_MOD = 1 << 32
 
 
 @dataclass(slots=True)
 class _Direction:
-    head: bytearray = field(default_factory=bytearray)
-    next_seq: int | None = None
-    ctx: PacketContext | None = None
     done: bool = False
     datagrams: int = 0
     tried: bool = False
@@ -99,8 +95,8 @@ class DissectPipeline:
         self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
         for claimed_transport, port in self._by_port:
             self.claimed_ports[0 if claimed_transport == "tcp" else 1, port] = 1
+        self.head_bytes = np.zeros(self.inspect.shape[0], dtype=np.int64)
         self.buffer_limit = buffer_limit
-        self._buffered = 0
         self._flows: dict[int, _Flow] = {}
         self._ips: dict[tuple[int, int], str] = {}
         self._macs: dict[int, str | None] = {}
@@ -125,14 +121,15 @@ class DissectPipeline:
         for row in rows:
             payload = data[row[k.E_OFFSET] : row[k.E_OFFSET] + row[k.E_LENGTH]]
             fid = row[k.E_FLOW_ID]
+            kind = row[k.E_KIND]
             if fid < 0:
                 self._frame(payload, row)
-            elif row[k.E_PROTO] == 6:
-                self._segment(fid, payload, row)
+            elif kind == k.KIND_HEAD:
+                self._head(fid, payload, row)
+            elif kind == k.KIND_PROBE:
+                self._flow(fid, "tcp", payload, row)
             else:
                 self._datagram(fid, payload, row)
-        if self._buffered > self.buffer_limit:
-            self._relieve()
 
     def edges(self, flow_ids: np.ndarray, edge_ids: np.ndarray) -> None:
         self._edge_of.update(zip(flow_ids.tolist(), edge_ids.tolist(), strict=True))
@@ -146,10 +143,7 @@ class DissectPipeline:
         return app
 
     def finish(self) -> DissectStats:
-        """Dissect the stream heads still waiting for bytes; the capture has ended."""
-        for fid, flow in list(self._flows.items()):
-            for direction in flow.directions:
-                self._flush(fid, flow, direction)
+        """The capture has ended (the kernel handed every pending head over already)."""
         self._flows.clear()
         return self.stats
 
@@ -170,10 +164,19 @@ class DissectPipeline:
 
     def _flag(self, fid: int, flag: int) -> None:
         if fid >= self.inspect.shape[0]:
-            grown = np.zeros(max(fid + 1, self.inspect.shape[0] * 2), dtype=np.uint8)
+            size = max(fid + 1, self.inspect.shape[0] * 2)
+            grown = np.zeros(size, dtype=np.uint8)
             grown[: self.inspect.shape[0]] = self.inspect
             self.inspect = grown
+            limits = np.zeros(size, dtype=np.int64)
+            limits[: self.head_bytes.shape[0]] = self.head_bytes
+            self.head_bytes = limits
         self.inspect[fid] = flag
+
+    def _claim(self, fid: int, dissector: Dissector) -> None:
+        """The flow is the dissector's: the kernel collects as much of each head as it wants."""
+        self._flag(fid, k.INSPECT_CLAIMED)
+        self.head_bytes[fid] = dissector.stream_bytes
 
     def _choose(self, transport: str, payload: bytes, row: list[int]) -> Dissector | None:
         """The port's dissector, unless its signature rejects the payload and another's
@@ -207,14 +210,13 @@ class DissectPipeline:
             flow.directions[direction].tried = True
             self._flows[fid] = flow
             if flow.dissector is not None:
-                self._flag(fid, k.INSPECT_CLAIMED)
+                self._claim(fid, flow.dissector)
         elif flow.dissector is None and not flow.directions[direction].tried:
             flow.dissector = self._choose(transport, payload, row)
             flow.directions[direction].tried = True
             if flow.dissector is not None:
-                self._flag(fid, k.INSPECT_CLAIMED)
+                self._claim(fid, flow.dissector)
         if flow.dissector is None and all(d.tried for d in flow.directions):
-            self._buffered -= sum(len(d.head) for d in flow.directions)
             del self._flows[fid]
             self._off(fid)
             return None
@@ -222,37 +224,19 @@ class DissectPipeline:
 
     # ------------------------------------------------------------------ per transport
 
-    def _segment(self, fid: int, payload: bytes, row: list[int]) -> None:
-        """Reassemble the head of one TCP direction; an undecided flow keeps its first bytes
-        too, so a dissector chosen on the other direction's answer still sees them."""
-        flow = self._flow(fid, "tcp", payload, row)
+    def _head(self, fid: int, payload: bytes, row: list[int]) -> None:
+        """A TCP direction's head, reassembled by the kernel: dissected whole, once."""
+        flow = self._flows.get(fid)
         if flow is None:
-            return
+            return  # dropped: no dissector for it
         d = flow.directions[row[k.E_DIRECTION]]
         if d.done:
             return
-        seq = row[k.E_SEQ]
-        if d.next_seq is None:
-            d.ctx = self._context(row, "tcp")
-        else:
-            ahead = (seq - d.next_seq) % _MOD
-            if ahead >= _HALF:  # retransmission, maybe overlapping new bytes
-                overlap = (d.next_seq - seq) % _MOD
-                if overlap >= len(payload):
-                    return
-                payload, seq = payload[overlap:], d.next_seq
-            elif ahead:  # a gap: the head ends here
-                self._flush(fid, flow, d)
-                self._maybe_done(fid, flow)
-                return
-        limit = flow.dissector.stream_bytes if flow.dissector else UNDECIDED_BYTES
-        take = payload[: max(limit - len(d.head), 0)]
-        d.head += take
-        self._buffered += len(take)
-        d.next_seq = (seq + len(payload)) % _MOD
-        if flow.dissector is not None and len(d.head) >= limit:
-            self._flush(fid, flow, d)
-            self._maybe_done(fid, flow)
+        d.done = True
+        dissector = flow.dissector
+        if dissector is not None and payload:  # else undecided at the end, or evicted
+            self._run(dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid)
+        self._maybe_done(fid, flow)
 
     def _datagram(self, fid: int, payload: bytes, row: list[int]) -> None:
         transport = _TRANSPORTS.get(row[k.E_PROTO], "udp")
@@ -278,34 +262,6 @@ class DissectPipeline:
         if all(d.done for d in flow.directions):
             self._flows.pop(fid, None)
             self._off(fid)
-
-    def _flush(self, fid: int, flow: _Flow, d: _Direction) -> None:
-        if d.done:
-            return
-        d.done = True
-        head = bytes(d.head)
-        self._buffered -= len(d.head)
-        d.head = bytearray()
-        if head and d.ctx is not None and flow.dissector is not None:
-            self._run(flow.dissector, head, d.ctx, fid)
-
-    def _relieve(self) -> None:
-        """Dissect the largest waiting heads early until the buffers fit again."""
-        waiting = sorted(
-            (
-                (len(d.head), fid, flow, d)
-                for fid, flow in self._flows.items()
-                for d in flow.directions
-                if d.head and not d.done
-            ),
-            key=lambda item: item[0],
-            reverse=True,
-        )
-        for _size, fid, flow, d in waiting:
-            if self._buffered <= self.buffer_limit // 2:
-                break
-            self._flush(fid, flow, d)
-            self._maybe_done(fid, flow)
 
     def _run(self, dissector: Dissector, payload: bytes, ctx: PacketContext, fid: int) -> None:
         self._dissected += 1
