@@ -301,6 +301,15 @@ def _name(value: str | None, what: str) -> str | None:
     return text
 
 
+def _network(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError as exc:
+        raise InvalidQuery(f"network {value!r} is not a CIDR block") from exc
+
+
 def _set(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
 
@@ -326,12 +335,7 @@ class HostQuery:
     """A MAC bound via frames to more distinct IPs than this is a router's."""
 
     def __post_init__(self) -> None:
-        if self.network is not None:
-            try:
-                net = ipaddress.ip_network(self.network.strip(), strict=False)
-            except ValueError as exc:
-                raise InvalidQuery(f"network {self.network!r} is not a CIDR block") from exc
-            _set(self, "network", str(net))
+        _set(self, "network", _network(self.network))
         _set(self, "mac", _mac(self.mac))
         _vlan(self.vlan)
         _aware(self.since, "since")
@@ -488,12 +492,7 @@ class DeviceQuery:
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        if self.network is not None:
-            try:
-                net = ipaddress.ip_network(self.network.strip(), strict=False)
-            except ValueError as exc:
-                raise InvalidQuery(f"network {self.network!r} is not a CIDR block") from exc
-            _set(self, "network", str(net))
+        _set(self, "network", _network(self.network))
         _set(self, "category", _name(self.category, "category"))
         _set(self, "vendor", _name(self.vendor, "vendor"))
         _vlan(self.vlan)
