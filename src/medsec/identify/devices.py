@@ -170,6 +170,7 @@ class DeviceMap:
     ) -> None:
         self._gateways = gateways
         self._external_devices = external_devices
+        self._memo: dict[tuple[str | None, str | None], str | None] = {}
         spans: list[Sighting] = []
         for s in sightings:
             if s.mac is not None and (s.mac in gateways or not _unicast_mac(s.mac)):
@@ -246,27 +247,37 @@ class DeviceMap:
                 )
 
     def device_of(self, ip: str | None, mac: str | None, ts_ns: int) -> str | None:
+        """The device at an end (IP and MAC) of a fact seen at ``ts_ns``."""
+        key = (ip, mac)
+        if key in self._memo:
+            return self._memo[key]
+        found, timeless = self._resolve(ip, mac, ts_ns)
+        if timeless:  # most ends: only an address held by several devices depends on time
+            self._memo[key] = found
+        return found
+
+    def _resolve(self, ip: str | None, mac: str | None, ts_ns: int) -> tuple[str | None, bool]:
         if ip is not None and not _addressless_ip(ip) and not self.internal.get(ip, False):
             # frames from outside carry the router's MAC: the address alone names the host
             if not self._external_devices or _group_ip(ip):
-                return None
+                return None, True
             key = f"ip:{ip}"
             if key not in self.held_ips:
                 self.held_ips[key][(ip, 0)] = [ts_ns, ts_ns]
-            return key
+            return key, True
         if mac is not None and mac in self.mac_device:
-            return self.mac_device[mac]
+            return self.mac_device[mac], True
         if ip is None:
-            return None
+            return None, True
         spans = self.ip_spans.get(ip)
         if spans is not None:
-            return spans.at(ts_ns)
+            return spans.at(ts_ns), len(spans.items) == 1
         if self.internal.get(ip, False):
             key = f"ip:{ip}"
             if key not in self.held_ips:
                 self.held_ips[key][(ip, 0)] = [ts_ns, ts_ns]
-            return key
-        return None
+            return key, True
+        return None, True
 
     def subject(self, fact: Fact, end: Literal["src", "dst"]) -> str | None:
         if end == "src":

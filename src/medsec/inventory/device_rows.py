@@ -10,12 +10,24 @@ the merged device when that one is new.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 
 from medsec.identify.facts import Fact
 from medsec.inventory.aggregate import host_key
@@ -79,51 +91,71 @@ def hosts(conn: Connection) -> list[tuple[str, bool, datetime, datetime]]:
 
 
 def facts(conn: Connection, batch: int = 10_000) -> Iterator[Fact]:
-    """Every stored observation as a ``Fact``, oldest first."""
-    o = ObservationRow
-    stmt = select(
-        o.kind,
-        o.protocol,
-        o.ts,
-        o.transport,
-        o.src_ip,
-        o.dst_ip,
-        o.src_port,
-        o.dst_port,
-        o.src_mac,
-        o.dst_mac,
-        o.vlan,
-        o.flow_id,
-        cast(o.facts, Text).label("facts"),
-    ).order_by(o.ts, o.id)
-    result = conn.execution_options(yield_per=batch).execute(stmt)
-    parsed: dict[str, Any] = {}  # devices repeat themselves: parse each distinct text once
-    for row in result:
-        fields = parsed.get(row.facts)
+    """Every stored observation as a ``Fact``, oldest first.
+
+    The columns are read untyped (no per-row conversion by SQLAlchemy): the time comes as
+    SQLite's naive UTC text or PostgreSQL's aware datetime, the facts as JSON text, parsed
+    once per distinct text - devices repeat themselves.
+    """
+    names = (
+        "kind",
+        "protocol",
+        "ts",
+        "transport",
+        "src_ip",
+        "dst_ip",
+        "src_port",
+        "dst_port",
+        "src_mac",
+        "dst_mac",
+        "vlan",
+        "flow_id",
+    )
+    table = ObservationRow.__tablename__
+    columns: list[ColumnElement[Any]] = [literal_column(f"{table}.{n}") for n in names]
+    columns.append(cast(ObservationRow.facts, Text).label("facts"))
+    stmt = (
+        select(*columns).select_from(ObservationRow).order_by(ObservationRow.ts, ObservationRow.id)
+    )
+    with conn.execution_options(yield_per=batch).execute(stmt) as result:
+        yield from _facts_of(result)
+
+
+def _facts_of(rows: Iterable[Any]) -> Iterator[Fact]:
+    parsed: dict[str, Any] = {}
+    for kind, protocol, ts, transport, src_ip, dst_ip, sp, dp, smac, dmac, vlan, fid, text in rows:
+        fields = parsed.get(text)
         if fields is None:
             try:
-                fields = json.loads(row.facts)
+                fields = json.loads(text)
             except (TypeError, ValueError):
                 fields = {}
             if not isinstance(fields, dict):
                 fields = {}
             if len(parsed) < 100_000:
-                parsed[row.facts] = fields
+                parsed[text] = fields
         yield Fact(
-            kind=row.kind,
-            protocol=row.protocol,
-            ts_ns=ns(row.ts),
-            transport=row.transport,
-            src_ip=row.src_ip,
-            dst_ip=row.dst_ip,
-            src_port=row.src_port,
-            dst_port=row.dst_port,
-            src_mac=row.src_mac,
-            dst_mac=row.dst_mac,
-            vlan=row.vlan,
-            flow_id=row.flow_id,
+            kind=kind,
+            protocol=protocol,
+            ts_ns=ns(_stored_time(ts)),
+            transport=transport,
+            src_ip=src_ip,
+            dst_ip=dst_ip,
+            src_port=sp,
+            dst_port=dp,
+            src_mac=smac,
+            dst_mac=dmac,
+            vlan=vlan,
+            flow_id=fid,
             fields=fields,
         )
+
+
+def _stored_time(value: datetime | str) -> datetime:
+    """A time as the engine returned it untyped: aware datetime, or SQLite's UTC text."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def services(conn: Connection) -> list[ServiceRow]:

@@ -87,3 +87,38 @@ def test_queries(store: Store) -> None:
     assert len(store.devices(DeviceQuery(limit=2))) == 2
     with pytest.raises(InvalidQuery):
         DeviceQuery(network="not-a-net")
+
+
+def test_identification_reads_back_what_discovery_stored(store: Store, tmp_path: Any) -> None:
+    """The untyped read of stored observations (times and JSON facts) gives, on both
+    engines, the facts of the capture's observations as the dissectors made them."""
+    import json
+    from collections import Counter
+
+    from medsec.capture.reader import read_capture
+    from medsec.dissect import default_dissectors
+    from medsec.dissect.pipeline import DissectPipeline
+    from medsec.identify.facts import Fact
+    from medsec.inventory.facts import facts_json
+    from medsec.model.config import Settings
+    from medsec.service.devices import identify_inventory
+    from medsec.service.discover import discover_file
+    from medsec.simulate import generate
+
+    sim = generate(tmp_path / "h.pcap", devices=12, minutes=1, seed=5)
+    settings = Settings()
+    discover_file(sim.pcap, store, settings, dissect=True)
+    pipeline = DissectPipeline(default_dissectors())
+    read_capture(sim.pcap, sink=pipeline)
+
+    def key(f: Fact, fields: Any) -> tuple[Any, ...]:
+        return (f.kind, f.ts_ns // 1000, f.src_ip, f.dst_ip, f.src_port, f.dst_port,
+                f.src_mac, f.vlan, json.dumps(fields, sort_keys=True))  # fmt: skip
+
+    from medsec.identify.facts import fact_of
+
+    fresh = Counter(key(fact_of(o), json.loads(facts_json(o))) for o in pipeline.observations)
+    stored = Counter(key(f, f.fields) for f in store.identification_inputs(8).facts)
+    assert stored == fresh and sum(stored.values()) > 100
+    outcome = identify_inventory(store, settings)
+    assert outcome.facts == sum(stored.values()) and outcome.identified > 0
