@@ -559,7 +559,35 @@ def demo(
         totals = store.totals()
         _print_discover_table(outcomes, totals, store.url)
         _print_identified(identified)
+        medical = inv.list_devices(store, inv.DeviceQuery(medical=True))
+        exposed = inv.list_edges(store, inv.EdgeQuery(phi=True, cleartext=True))
         top = inv.list_edges(store, inv.EdgeQuery(limit=10))
+    _print_table(
+        f"Medical devices ({len(medical)})",
+        ("id", "category", "vendor", "model", "ip", "vlan", "PHI"),
+        (
+            (
+                str(d.id),
+                d.category
+                + (
+                    f" ({d.record['attributes']['modality']['value']})"
+                    if "modality" in d.record.get("attributes", {})
+                    else ""
+                ),
+                d.vendor or "-",
+                d.model or "-",
+                " ".join(d.ips[:1]) or "-",
+                " ".join(str(v) for v in d.vlans) or "-",
+                "yes" if d.handles_phi else "-",
+            )
+            for d in medical[:15]
+        ),
+    )
+    stdout.print(
+        f"Patient data readable on the wire: [bold red]{len(exposed)}[/bold red] edges "
+        f"({', '.join(sorted({e.app or '?' for e in exposed})) or 'none'})",
+        highlight=False,
+    )
     _print_table(
         "Top conversations by bytes",
         ("client", "server", "service", "application", "flows", "bytes"),
@@ -570,6 +598,7 @@ def demo(
     )
     stdout.print(
         f"\nDatabase: [bold]{db_file}[/bold]\nTry:  medsec --db {db_file} devices\n"
+        f"      medsec --db {db_file} map --phi --cleartext\n"
         f"      medsec --db {db_file} hosts\n"
         f"      medsec --db {db_file} map --external\n"
         f"      medsec --db {db_file} map --svg {where / 'map.svg'}",

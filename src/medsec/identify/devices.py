@@ -332,6 +332,35 @@ class _IdentifierField:
 
 
 @lru_cache(maxsize=1)
+def _relayed() -> dict[tuple[str, str], frozenset[str]]:
+    """(category, attribute) -> observations whose facts about that attribute describe other
+    devices' objects when the device is of that category."""
+    text = resources.files("medsec.rules").joinpath("devices/identifiers.yaml").read_text()
+    raw = yaml.safe_load(text)
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    try:
+        for entry in raw.get("relayed", []):
+            for category in entry["categories"]:
+                for attribute in entry["attributes"]:
+                    out[str(category), str(attribute)].update(str(o) for o in entry["observations"])
+    except (KeyError, TypeError) as exc:
+        raise RuleError(f"devices/identifiers.yaml: malformed relayed entry ({exc})") from exc
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _own(attributes: tuple[AttributeResult, ...]) -> tuple[AttributeResult, ...]:
+    """``attributes`` without values that only relayed objects support (see ``relayed``)."""
+    category = next((a.value for a in attributes if a.name == "category"), "")
+    relayed = _relayed()
+    return tuple(
+        a
+        for a in attributes
+        if (category, a.name) not in relayed
+        or any(e.observation not in relayed[category, a.name] for e in a.evidence)
+    )
+
+
+@lru_cache(maxsize=1)
 def _identifier_fields() -> dict[str, list[_IdentifierField]]:
     text = resources.files("medsec.rules").joinpath("devices/identifiers.yaml").read_text()
     raw = yaml.safe_load(text)
@@ -432,7 +461,7 @@ def identify_devices(
                 key=key,
                 macs=macs,
                 ips=ips,
-                attributes=identity.attributes if identity else (),
+                attributes=_own(identity.attributes) if identity else (),
                 identifiers={k: tuple(sorted(v)) for k, v in sorted(identifiers[key].items())},
                 protocols=tuple(sorted(protocols.get(key, ()))),
                 handles_phi=key in phi,

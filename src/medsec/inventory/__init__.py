@@ -20,6 +20,8 @@ from medsec.inventory.url import database_url
 from medsec.inventory.views import (
     CaptureStatus,
     CaptureView,
+    DeviceQuery,
+    DeviceView,
     EdgeQuery,
     EdgeView,
     FlowQuery,
@@ -37,6 +39,8 @@ from medsec.inventory.views import (
 __all__ = [
     "CaptureStatus",
     "CaptureView",
+    "DeviceQuery",
+    "DeviceView",
     "EdgeQuery",
     "EdgeView",
     "FlowQuery",

@@ -8,6 +8,8 @@ from typing import Any
 
 from medsec.inventory import (
     CaptureView,
+    DeviceQuery,
+    DeviceView,
     EdgeQuery,
     EdgeView,
     FlowQuery,
@@ -26,6 +28,8 @@ from medsec.report.rows import capture_row, edge_row, flow_row, host_row
 
 __all__ = [
     "CaptureView",
+    "DeviceQuery",
+    "DeviceView",
     "EdgeQuery",
     "EdgeView",
     "FlowQuery",
@@ -41,6 +45,8 @@ __all__ = [
     "export",
     "flow_row",
     "host_row",
+    "list_devices",
+    "list_edges",
     "open_inventory",
 ]
 
@@ -56,6 +62,10 @@ def list_hosts(store: Store, query: HostQuery) -> list[HostView]:
 
 def list_edges(store: Store, query: EdgeQuery) -> list[EdgeView]:
     return store.edges(query)
+
+
+def list_devices(store: Store, query: DeviceQuery) -> list[DeviceView]:
+    return store.devices(query)
 
 
 def export(

@@ -176,3 +176,44 @@ def test_identifiers_belong_to_the_end_the_field_names() -> None:
     assert ct.identifiers["hostnames"] == ("ct-scanner-1",)
     assert pacs.identifiers["dicom_ae_titles"] == ("PACS",)
     assert pacs.identifiers["hostnames"] == ("pacs.hospital.local",)
+
+
+def test_an_archive_does_not_take_the_identity_of_the_images_it_forwards() -> None:
+    rules = parse_rules(
+        {
+            "rules": [
+                {
+                    "id": "t.pacs",
+                    "when": [{"observation": "DicomCommand", "field": "command_name",
+                              "op": "equals", "value": "C-STORE-RSP"}],
+                    "weight": 60,
+                    "yields": {"category": "pacs"},
+                    "provenance": {"reference": "test"},
+                },
+                {
+                    "id": "t.model",
+                    "when": [{"observation": "DicomEquipment", "field": "manufacturer_model_name",
+                              "op": "regex", "value": "^(?P<m>.+)$"}],
+                    "weight": 40,
+                    "yields": {"model": "{m}", "category": "imaging_modality"},
+                    "provenance": {"reference": "test"},
+                },
+            ]
+        },
+        "test",
+    )  # fmt: skip
+    sightings = [Sighting("10.0.0.5", A, 0, 0, 10 * S), Sighting("10.0.0.6", B, 0, 0, 10 * S)]
+    facts = [
+        # the CT (A) stores its image on the archive (B) ...
+        fact("DicomEquipment", src="10.0.0.5", dst="10.0.0.6", src_mac=A, dst_mac=B,
+             manufacturer_model_name="SOMATOM"),
+        fact("DicomCommand", src="10.0.0.6", dst="10.0.0.5", src_mac=B, dst_mac=A,
+             command_name="C-STORE-RSP"),
+        # ... and the archive forwards it to a viewer (10.0.0.9)
+        fact("DicomEquipment", src="10.0.0.6", dst="10.0.0.9", src_mac=B,
+             manufacturer_model_name="SOMATOM"),
+    ]  # fmt: skip
+    devices = by_key(identify_devices(sightings, facts, rules, internal=INTERNAL))
+    ct, archive = devices[f"mac:{A}"], devices[f"mac:{B}"]
+    assert (ct.category, ct.value("model")) == ("imaging_modality", "SOMATOM")
+    assert (archive.category, archive.value("model")) == ("pacs", None)
