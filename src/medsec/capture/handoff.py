@@ -101,4 +101,5 @@ def take_batch(tables: Tables) -> PayloadBatch:
     data = tables.out[: counts[k.C_OUT]].tobytes()
     counts[k.C_EMITTED] = 0
     counts[k.C_OUT] = 0
+    counts[k.C_BATCH] += 1
     return PayloadBatch(rows, data)

@@ -48,6 +48,10 @@ STATUS_EMIT_FULL = 4
 STATUS_HEADS_FULL = 5
 """The TCP heads being collected hold more than the sink's ``buffer_limit`` bytes: hand the
 largest over early (``evict_heads``) and call again from ``pos``."""
+STATUS_DECIDE = 6
+"""An undecided TCP direction has sent ``UNDECIDED_TCP_BYTES`` while its probe still waits in
+``emit``: hand the batch to the sink (which may claim the flow by signature) and call again
+from ``pos`` - the direction's next segment then finds the sink's answer."""
 
 # --- capture formats --------------------------------------------------------------------
 FORMAT_PCAP = 0
@@ -157,7 +161,16 @@ MAX_EMIT_DATAGRAMS = 32
 """Per flow direction: UDP payloads handed off at most."""
 UNDECIDED_TCP_BYTES = 4096
 """Per direction of a flow no dissector has claimed yet (and no port claims): TCP bytes kept
-(a UDP flow hands off its first datagram)."""
+once the sink has seen the flow's probe and still not decided (a UDP flow hands off its first
+datagram). While the probe waits in the current batch, the walk stops instead so that the sink
+can decide first (``STATUS_DECIDE``): a signature-claimed flow loses nothing."""
+CLAIMED_UDP_EDGE_SAMPLES = 32
+"""Flows inspected per edge (instead of the sink's ``edge_samples``) when the edge is UDP and
+a datagram dissector claims its service port: request/response managers (SNMP, syslog relays,
+DHCP) send each request from a new source port, so every request is a flow of its own and
+the facts a device states come spread over them (an SNMP agent's Printer-MIB answers after
+its system group). Each such flow is short, so the cost stays bounded. DNS (port 53) keeps
+the sink's ``edge_samples``: a host's lookups are many flows and the first ones tell enough."""
 
 # ``counts`` slots
 C_FLOWS = 0
@@ -176,7 +189,11 @@ C_FREE_BLOCK = 9
 C_FREE_BLOCKS = 10
 C_HEAD_BYTES = 11
 """Bytes held in heads being collected."""
-N_COUNTS = 12
+C_BATCH = 12
+"""Serial number of the batch being filled (``handoff.take_batch`` counts it up)."""
+C_DECIDE = 13
+"""1 when the packet just handed off wants the sink's decision before the next one."""
+N_COUNTS = 14
 
 # ``inspect`` flags, indexed by flow id
 INSPECT_ON = 0
@@ -261,7 +278,9 @@ H_BLOCKS = N_EMIT + 6
 H_STALLED = N_EMIT + 7
 """1 once the head can grow no more: a gap, the budget spent, or full while undecided."""
 H_NEXT_FREE = N_EMIT + 8
-N_HEAD = N_EMIT + 9
+H_PROBE_BATCH = N_EMIT + 9
+"""``C_BATCH`` of the batch that carries the direction's probe (-1: none sent)."""
+N_HEAD = N_EMIT + 10
 
 HEAD_BLOCK = 1024
 BLOCKS_PER_PACKET = MAX_EMIT_TCP_BYTES // HEAD_BLOCK + 2
@@ -943,7 +962,10 @@ def _hand_off(
     edge = fvals[slot, F_EDGE]
     if edge == 0 and edge_samples > 0:
         port = sport if sport < dport else dport
-        edge = _join_edge(ekeys, evals, counts, s_hi, s_lo, d_hi, d_lo, port, proto, edge_samples)
+        samples = edge_samples
+        if (proto == 17 or proto == 136) and port != 53 and claimed_ports[1, port] != 0:
+            samples = max(edge_samples, CLAIMED_UDP_EDGE_SAMPLES)
+        edge = _join_edge(ekeys, evals, counts, s_hi, s_lo, d_hi, d_lo, port, proto, samples)
         fvals[slot, F_EDGE] = edge
     if edge < 0:
         return  # left to the edge's first flows
@@ -982,7 +1004,11 @@ def _hand_off(
                     KIND_PROBE,
                 )
                 counts[C_EMITTED] += 1
+                probe_batch = counts[C_BATCH]
+            else:
+                probe_batch = -1
             h = _open_head(heads, counts, slot, seq)
+            heads[h, H_PROBE_BATCH] = probe_batch
             _write_row(
                 heads,
                 h,
@@ -1151,6 +1177,7 @@ def _open_head(heads: np.ndarray, counts: np.ndarray, flow_slot: int, seq: int) 
     heads[h, H_BLOCKS] = 0
     heads[h, H_STALLED] = 0
     heads[h, H_NEXT_FREE] = -1
+    heads[h, H_PROBE_BATCH] = -1
     return h
 
 
@@ -1236,7 +1263,9 @@ def _tcp_segment(
     once, a gap ends the head. A claimed flow's head is handed over once it holds the flow's
     ``limits``. Until the sink decides, segments are taken whole while the direction has sent
     less than ``MAX_EMIT_TCP_BYTES`` (a claimed port) or ``UNDECIDED_TCP_BYTES`` (an
-    unclaimed one); the sink cuts the head to what its dissector wants."""
+    unclaimed one); the sink cuts the head to what its dissector wants. A direction that
+    reaches the undecided budget while its probe waits in the batch asks for the sink's
+    decision (``C_DECIDE``) rather than ending its head."""
     decided = flag == INSPECT_CLAIMED
     column = F_EMITTED_AB + direction
     emitted = fvals[slot, column]
@@ -1262,6 +1291,13 @@ def _tcp_segment(
             heads[h, H_NEXT_SEQ] = (seq + n) & _SEQ_MASK
             if take < n - skip and not decided:
                 heads[h, H_STALLED] = 1  # the longest head, before a dissector said
+        if (
+            not decided
+            and emitted + n >= budget
+            and heads[h, H_STALLED] == 0
+            and heads[h, H_PROBE_BATCH] == counts[C_BATCH]
+        ):
+            counts[C_DECIDE] = 1  # the sink has yet to see the probe: let it decide first
     if decided and (heads[h, H_STALLED] != 0 or heads[h, H_LEN] >= limit):
         _hand_over(heads, blocks, bnext, counts, fvals, emit, out, h, limit)
 
@@ -1444,7 +1480,8 @@ def walk(
     store (``C_*``). The call stops before a packet with ``STATUS_TABLE_FULL`` when a table
     passes the load limit or the head store runs short, with ``STATUS_EMIT_FULL`` when
     ``emit`` or ``out`` is full, and with ``STATUS_HEADS_FULL`` when the heads being collected
-    hold more than ``buffer_limit`` bytes (0: no limit).
+    hold more than ``buffer_limit`` bytes (0: no limit). It stops after a packet with
+    ``STATUS_DECIDE`` when the sink should see the batch before the next packet.
 
     What is handed over (rows of ``emit``, bytes copied to ``out``): link-layer frames whose
     EtherType is in ``l2_types`` (0 for 802.3 LLC), and payloads of flows whose
@@ -1599,6 +1636,9 @@ def walk(
                 bnext,
                 limits,
             )
+            if counts[C_DECIDE] != 0:
+                counts[C_DECIDE] = 0
+                return STATUS_DECIDE, pos
 
 
 @njit(cache=True)

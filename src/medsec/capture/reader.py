@@ -96,7 +96,7 @@ class CaptureWalker:
             self._hand_over()
             if status == k.STATUS_NEED_DATA:
                 return int(pos)
-            if status == k.STATUS_EMIT_FULL:
+            if status == k.STATUS_EMIT_FULL or status == k.STATUS_DECIDE:
                 continue
             if status == k.STATUS_HEADS_FULL:
                 self._settle(evict_to=self.sink.buffer_limit // 2)

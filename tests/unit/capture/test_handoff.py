@@ -42,6 +42,7 @@ class RecordingSink:
         self.probes: list[tuple[int, int, bytes]] = []
         self.heads: dict[tuple[int, int], bytes] = {}
         self.edge_of: dict[int, int] = {}
+        self.datagrams: list[tuple[int, int, bytes]] = []
         self.rows = 0
 
     def payloads(self, batch: PayloadBatch) -> None:
@@ -55,6 +56,8 @@ class RecordingSink:
             elif row[k.E_KIND] == k.KIND_HEAD:
                 assert (fid, direction) not in self.heads, "a head comes once"
                 self.heads[fid, direction] = data
+            elif fid >= 0:
+                self.datagrams.append((fid, row[k.E_DPORT], data))
 
     def _claim(self, fid: int) -> None:
         if fid >= self.inspect.shape[0]:
@@ -128,6 +131,69 @@ def test_first_flows_of_an_edge_only(tmp_path: Path) -> None:
     assert len(sink.edge_of) == 6
     assert len({sink.edge_of[f] for f in range(5)}) == 1
     assert sink.edge_of[5] != sink.edge_of[0]
+
+
+def datagram(client: str, cport: int, server: str, port: int, data: bytes) -> bytes:
+    udp = dpkt.udp.UDP(sport=cport, dport=port, data=data)
+    udp.ulen = 8 + len(data)
+    ip = dpkt.ip.IP(
+        src=ipaddress.ip_address(client).packed,
+        dst=ipaddress.ip_address(server).packed,
+        p=17,
+        data=udp,
+    )
+    ip.len = 20 + len(bytes(udp))
+    return ethernet("02:00:00:00:00:01", "02:00:00:00:00:02", 0x0800, bytes(ip))
+
+
+def test_claimed_udp_edges_sample_more_flows(tmp_path: Path) -> None:
+    """A manager asking from a new source port each time: on a UDP port a datagram dissector
+    claims, the first ``CLAIMED_UDP_EDGE_SAMPLES`` flows are inspected, not ``edge_samples``;
+    DNS and unclaimed ports keep ``edge_samples``."""
+    n = k.CLAIMED_UDP_EDGE_SAMPLES + 8
+    frames = []
+    for port in (161, 53, 9999):
+        frames += [datagram("10.1.0.1", 20000 + i, "10.9.0.2", port, b"q%d" % i) for i in range(n)]
+    sink = RecordingSink(edge_samples=3)
+    sink.claimed_ports[1, 161] = 1
+    sink.claimed_ports[1, 53] = 1
+    run(tmp_path, frames, sink)
+    per_port = {p: [d for _f, port, d in sink.datagrams if port == p] for p in (161, 53, 9999)}
+    assert per_port[161] == [b"q%d" % i for i in range(k.CLAIMED_UDP_EDGE_SAMPLES)]
+    assert per_port[53] == [b"q0", b"q1", b"q2"]
+    assert per_port[9999] == [b"q0", b"q1", b"q2"]
+
+
+def test_undecided_head_waits_for_the_sinks_decision(tmp_path: Path) -> None:
+    """On a port nobody claims, a direction passing ``UNDECIDED_TCP_BYTES`` in the batch that
+    carries its probe is not cut short: the sink claims it by signature first."""
+    chunk = 1400
+    total = 4 * k.UNDECIDED_TCP_BYTES
+    data = bytes(i % 251 for i in range(total))
+    frames = [
+        segment("10.1.0.1", 40000, 1 + at, data[at : at + chunk]) for at in range(0, total, chunk)
+    ]
+    sink = RecordingSink()
+    sink.claimed_ports[0, SERVICE] = 0
+    run(tmp_path, frames, sink)
+    assert sink.heads[0, 0] == data
+    assert sink.rows == 2  # the probe, then the whole head
+
+
+def test_undecided_head_still_ends_when_the_sink_cannot_decide(tmp_path: Path) -> None:
+    """A sink that saw the probe and claims nothing: the head ends at the undecided budget."""
+
+    class Undecided(RecordingSink):
+        def _claim(self, fid: int) -> None:
+            return None
+
+    chunk = 1000
+    total = 3 * k.UNDECIDED_TCP_BYTES
+    frames = [segment("10.1.0.1", 40000, 1 + at, b"u" * chunk) for at in range(0, total, chunk)]
+    sink = Undecided()
+    sink.claimed_ports[0, SERVICE] = 0
+    run(tmp_path, frames, sink)
+    assert len(sink.heads[0, 0]) == 5 * chunk  # segments are taken whole up to the budget
 
 
 def test_one_row_per_direction_however_many_segments(tmp_path: Path) -> None:
