@@ -9,7 +9,10 @@ only what it asked for:
 * **datagrams** (``"udp"``): each UDP payload of a flow, up to ``datagrams`` per direction;
 * **frames** (``"l2"``): whole link-layer frames whose EtherType is in ``ethertypes``, or
   802.3/LLC frames when ``llc`` is set (CDP, STP) - the payload starts after the Ethernet
-  header (and VLAN tags).
+  header (and VLAN tags);
+* **IP datagrams** (``"other"``): the payload after the IP header of packets whose IP
+  protocol number is in the optional ``ip_protocols`` (VRRP 112, IGMP 2), handed over like
+  UDP datagrams (up to ``datagrams`` per flow direction; ports are 0).
 
 Which dissector gets a flow: one whose ``ports`` hold either port, else one whose
 ``signature`` accepts the first payload bytes, so a service on a non-standard port is still
@@ -43,6 +46,9 @@ class Dissector(Protocol):
     datagrams: ClassVar[int]
     """UDP payloads per flow direction to dissect."""
 
+    # ip_protocols: ClassVar[frozenset[int]] - optional: IP protocol numbers whose datagrams
+    # are wanted (transport "other"); read through ``ip_protocols_of``
+
     def signature(self, head: bytes) -> bool:
         """Whether the first payload bytes of a flow look like this protocol."""
         ...
@@ -50,3 +56,10 @@ class Dissector(Protocol):
     def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
         """Facts stated by ``payload``; ``DissectError`` if it is malformed."""
         ...
+
+
+def ip_protocols_of(dissector: Dissector) -> frozenset[int]:
+    """The IP protocol numbers (other than TCP and UDP) whose datagrams ``dissector`` wants:
+    its optional ``ip_protocols`` class variable, empty when it has none."""
+    numbers: frozenset[int] = getattr(dissector, "ip_protocols", frozenset())
+    return frozenset(int(n) for n in numbers if 0 <= int(n) <= 255 and n not in (6, 17))

@@ -28,7 +28,7 @@ import numpy as np
 
 from medsec.capture import kernel as k
 from medsec.capture.handoff import PayloadBatch
-from medsec.dissect.interface import Dissector
+from medsec.dissect.interface import Dissector, ip_protocols_of
 from medsec.model.errors import DissectError
 from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
 
@@ -41,7 +41,7 @@ device states repeat from one connection to the next, so later flows of the edge
 labelled with the application found in the first ones."""
 UNDECIDED_BYTES = k.UNDECIDED_TCP_BYTES
 """Bytes kept of a direction while no dissector has claimed its flow yet."""
-_TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp"}
+_TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp", 136: "udp"}
 
 
 @dataclass(slots=True)
@@ -80,7 +80,10 @@ class DissectPipeline:
         self._by_port: dict[tuple[str, int], Dissector] = {}
         self._by_signature: dict[str, list[Dissector]] = {"tcp": [], "udp": []}
         self._by_ethertype: dict[int, list[Dissector]] = {}
+        self._by_protocol: dict[int, Dissector] = {}
         for d in self.dissectors:
+            for number in ip_protocols_of(d):
+                self._by_protocol.setdefault(number, d)
             for transport in d.transports:
                 if transport in ("tcp", "udp"):
                     for port in d.ports:
@@ -92,9 +95,11 @@ class DissectPipeline:
                     if d.llc:
                         self._by_ethertype.setdefault(0, []).append(d)
         self.l2_types = np.array(sorted(self._by_ethertype), dtype=np.int64)
-        self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
+        self.claimed_ports = np.zeros((3, 65536), dtype=np.uint8)
         for claimed_transport, port in self._by_port:
             self.claimed_ports[0 if claimed_transport == "tcp" else 1, port] = 1
+        for number in self._by_protocol:
+            self.claimed_ports[2, number] = 1  # row 2: IP protocols, by number
         self.head_bytes = np.zeros(self.inspect.shape[0], dtype=np.int64)
         self.buffer_limit = buffer_limit
         self._flows: dict[int, _Flow] = {}
@@ -180,7 +185,10 @@ class DissectPipeline:
 
     def _choose(self, transport: str, payload: bytes, row: list[int]) -> Dissector | None:
         """The port's dissector, unless its signature rejects the payload and another's
-        accepts it (SSH on port 80); else the first signature that accepts the payload."""
+        accepts it (SSH on port 80); else the first signature that accepts the payload. An IP
+        protocol other than TCP and UDP goes to the dissector that asked for its number."""
+        if transport == "other":
+            return self._by_protocol.get(row[k.E_PROTO])
         by_port = self._by_port
         d = by_port.get((transport, row[k.E_DPORT])) or by_port.get((transport, row[k.E_SPORT]))
         if d is not None and self._accepts(d, payload):
@@ -239,7 +247,7 @@ class DissectPipeline:
         self._maybe_done(fid, flow)
 
     def _datagram(self, fid: int, payload: bytes, row: list[int]) -> None:
-        transport = _TRANSPORTS.get(row[k.E_PROTO], "udp")
+        transport = _TRANSPORTS.get(row[k.E_PROTO], "other")
         flow = self._flow(fid, transport, payload, row)
         if flow is None:
             return
