@@ -45,7 +45,9 @@ class PayloadSink(Protocol):
     l2_types: np.ndarray
     """int64 EtherTypes of link-layer frames wanted (0 = 802.3 LLC frames)."""
     claimed_ports: np.ndarray
-    """uint8 [2, 65536]: ports (row 0 TCP, row 1 UDP) whose flows are wanted in full."""
+    """uint8 [2, 65536]: ports (row 0 TCP, row 1 UDP) whose flows are wanted in full; an
+    optional row 2, indexed by IP protocol number (0-255), names the protocols other than
+    TCP and UDP (VRRP 112, IGMP 2) whose datagrams are handed over like UDP ones."""
     edge_samples: int
     """Flows of each edge (two hosts, service port, protocol) whose payloads are wanted, in
     order of their first payload; the kernel hands nothing of the others over (0: all)."""

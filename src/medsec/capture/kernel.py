@@ -291,6 +291,10 @@ bytes more than ``MAX_RECORD``) and one head."""
 _SEQ_MASK = 0xFFFFFFFF
 _SEQ_HALF = 1 << 31
 
+MAX_TUNNELS = 2
+"""Tunnel headers decoded at most per packet (VXLAN, GRE/ERSPAN, IP in IP); deeper nesting
+is accounted as the flow of the last tunnel reached."""
+
 LOAD_LIMIT_NUM = 5
 LOAD_LIMIT_DEN = 8
 """Tables are grown when more than 5/8 of their slots are used."""
@@ -602,6 +606,7 @@ def _packet(
     inspect: np.ndarray,
     inspect_new: int,
     l2_types: np.ndarray,
+    claimed_ports: np.ndarray,
     scratch: np.ndarray,
 ) -> int:
     """Decode one packet of ``caplen`` bytes at ``buf[p]`` and account it. Returns
@@ -688,23 +693,6 @@ def _packet(
         tags += 1
     host_vlan = inner if tags > 1 else vlan
 
-    if et == 0x0806:  # ARP
-        stats[S_ARP] += 1
-        if q + 28 > end:
-            stats[S_TRUNCATED] += 1
-            return HAND_NONE
-        if _u16be(buf, q) == 1 and _u16be(buf, q + 2) == 0x0800 and buf[q + 4] == 6:
-            if buf[q + 5] == 4:
-                sender_mac = _u48be(buf, q + 8)
-                sender_ip = np.uint64(_u32be(buf, q + 14))
-                if sender_mac != np.uint64(0):
-                    s_lo = _MAPPED_V4 | sender_ip
-                    if _is_bindable(np.uint64(0), s_lo):
-                        counts[C_BINDINGS] += _bind(
-                            bkeys, bvals, np.uint64(0), s_lo, sender_mac, host_vlan, ts, SRC_ARP
-                        )
-        return HAND_NONE
-
     s_hi = np.uint64(0)
     s_lo = np.uint64(0)
     d_hi = np.uint64(0)
@@ -713,85 +701,211 @@ def _packet(
     l4 = 0
     l4_end = 0
     first_fragment = True
-    if et == 0x0800:
-        stats[S_IPV4] += 1
-        if q + 20 > end:
-            stats[S_TRUNCATED] += 1
-            return HAND_NONE
-        vihl = buf[q]
-        ihl = np.int64(vihl & 0xF) * 4
-        total = _u16be(buf, q + 2)
-        if (vihl >> 4) != 4 or ihl < 20 or total < ihl:
-            stats[S_TRUNCATED] += 1
-            return HAND_NONE
-        frag = _u16be(buf, q + 6)
-        proto = np.int64(buf[q + 9])
-        s_lo = _MAPPED_V4 | np.uint64(_u32be(buf, q + 12))
-        d_lo = _MAPPED_V4 | np.uint64(_u32be(buf, q + 16))
-        l4 = q + ihl
-        l4_end = q + total
-        if (frag & 0x1FFF) != 0:
-            first_fragment = False
-    elif et == 0x86DD:
-        stats[S_IPV6] += 1
-        if q + 40 > end:
-            stats[S_TRUNCATED] += 1
-            return HAND_NONE
-        if (buf[q] >> 4) != 6:
-            stats[S_TRUNCATED] += 1
-            return HAND_NONE
-        plen = _u16be(buf, q + 4)
-        proto = np.int64(buf[q + 6])
-        s_hi = _u64be(buf, q + 8)
-        s_lo = _u64be(buf, q + 16)
-        d_hi = _u64be(buf, q + 24)
-        d_lo = _u64be(buf, q + 32)
-        l4 = q + 40
-        l4_end = l4 + plen
-        for _ in range(8):
-            if proto == 0 or proto == 43 or proto == 60 or proto == 135 or proto == 139:
-                if l4 + 2 > end:
-                    stats[S_TRUNCATED] += 1
-                    return HAND_NONE
-                nxt = np.int64(buf[l4])
-                l4 += (np.int64(buf[l4 + 1]) + 1) * 8
-                proto = nxt
-            elif proto == 44:  # fragment header
-                if l4 + 8 > end:
-                    stats[S_TRUNCATED] += 1
-                    return HAND_NONE
-                if (_u16be(buf, l4 + 2) >> 3) != 0:
-                    first_fragment = False
-                proto = np.int64(buf[l4])
-                l4 += 8
-            elif proto == 51:  # authentication header
-                if l4 + 2 > end:
-                    stats[S_TRUNCATED] += 1
-                    return HAND_NONE
-                nxt = np.int64(buf[l4])
-                l4 += (np.int64(buf[l4 + 1]) + 2) * 4
-                proto = nxt
+    depth = 0
+    while True:
+        if et == 0x8864:  # PPPoE session stage (RFC 2516): 6-byte header, PPP protocol
+            if q + 8 > end:
+                stats[S_TRUNCATED] += 1
+                return HAND_NONE
+            ppp = _u16be(buf, q + 6)
+            q += 8
+            if ppp == 0x0021:
+                et = 0x0800
+            elif ppp == 0x0057:
+                et = 0x86DD
             else:
-                break
-    else:
-        stats[S_OTHER_L3] += 1
-        if linktype == 1 and _wants_l2(l2_types, et) and end > q:
-            scratch[X_START] = q
-            scratch[X_STOP] = end
-            scratch[X_TS] = ts
-            scratch[X_VLAN] = host_vlan
-            scratch[X_MAC_SRC] = np.int64(mac_src)
-            scratch[X_MAC_DST] = np.int64(mac_dst)
-            scratch[X_ETHERTYPE] = et if et > 1500 else 0
-            return HAND_FRAME
-        return HAND_NONE
+                stats[S_OTHER_L3] += 1
+                return HAND_NONE
+        if et == 0x0806:  # ARP
+            stats[S_ARP] += 1
+            if q + 28 > end:
+                stats[S_TRUNCATED] += 1
+                return HAND_NONE
+            if _u16be(buf, q) == 1 and _u16be(buf, q + 2) == 0x0800 and buf[q + 4] == 6:
+                if buf[q + 5] == 4:
+                    sender_mac = _u48be(buf, q + 8)
+                    sender_ip = np.uint64(_u32be(buf, q + 14))
+                    if sender_mac != np.uint64(0):
+                        s_lo = _MAPPED_V4 | sender_ip
+                        if _is_bindable(np.uint64(0), s_lo):
+                            counts[C_BINDINGS] += _bind(
+                                bkeys, bvals, np.uint64(0), s_lo, sender_mac, host_vlan, ts, SRC_ARP
+                            )
+            return HAND_NONE
 
-    if mac_src != np.uint64(0) and _is_bindable(s_hi, s_lo):
-        counts[C_BINDINGS] += _bind(bkeys, bvals, s_hi, s_lo, mac_src, host_vlan, ts, SRC_FRAME)
+        first_fragment = True
+        if et == 0x0800:
+            stats[S_IPV4] += 1
+            if q + 20 > end:
+                stats[S_TRUNCATED] += 1
+                return HAND_NONE
+            vihl = buf[q]
+            ihl = np.int64(vihl & 0xF) * 4
+            total = _u16be(buf, q + 2)
+            if (vihl >> 4) != 4 or ihl < 20 or total < ihl:
+                stats[S_TRUNCATED] += 1
+                return HAND_NONE
+            frag = _u16be(buf, q + 6)
+            proto = np.int64(buf[q + 9])
+            s_hi = np.uint64(0)
+            d_hi = np.uint64(0)
+            s_lo = _MAPPED_V4 | np.uint64(_u32be(buf, q + 12))
+            d_lo = _MAPPED_V4 | np.uint64(_u32be(buf, q + 16))
+            l4 = q + ihl
+            l4_end = q + total
+            if (frag & 0x1FFF) != 0:
+                first_fragment = False
+        elif et == 0x86DD:
+            stats[S_IPV6] += 1
+            if q + 40 > end:
+                stats[S_TRUNCATED] += 1
+                return HAND_NONE
+            if (buf[q] >> 4) != 6:
+                stats[S_TRUNCATED] += 1
+                return HAND_NONE
+            plen = _u16be(buf, q + 4)
+            proto = np.int64(buf[q + 6])
+            s_hi = _u64be(buf, q + 8)
+            s_lo = _u64be(buf, q + 16)
+            d_hi = _u64be(buf, q + 24)
+            d_lo = _u64be(buf, q + 32)
+            l4 = q + 40
+            l4_end = l4 + plen
+            for _ in range(8):
+                if proto == 0 or proto == 43 or proto == 60 or proto == 135 or proto == 139:
+                    if l4 + 2 > end:
+                        stats[S_TRUNCATED] += 1
+                        return HAND_NONE
+                    nxt = np.int64(buf[l4])
+                    l4 += (np.int64(buf[l4 + 1]) + 1) * 8
+                    proto = nxt
+                elif proto == 44:  # fragment header
+                    if l4 + 8 > end:
+                        stats[S_TRUNCATED] += 1
+                        return HAND_NONE
+                    if (_u16be(buf, l4 + 2) >> 3) != 0:
+                        first_fragment = False
+                    proto = np.int64(buf[l4])
+                    l4 += 8
+                elif proto == 51:  # authentication header
+                    if l4 + 2 > end:
+                        stats[S_TRUNCATED] += 1
+                        return HAND_NONE
+                    nxt = np.int64(buf[l4])
+                    l4 += (np.int64(buf[l4 + 1]) + 2) * 4
+                    proto = nxt
+                else:
+                    break
+        else:
+            stats[S_OTHER_L3] += 1
+            if depth == 0 and linktype == 1 and _wants_l2(l2_types, et) and end > q:
+                scratch[X_START] = q
+                scratch[X_STOP] = end
+                scratch[X_TS] = ts
+                scratch[X_VLAN] = host_vlan
+                scratch[X_MAC_SRC] = np.int64(mac_src)
+                scratch[X_MAC_DST] = np.int64(mac_dst)
+                scratch[X_ETHERTYPE] = et if et > 1500 else 0
+                return HAND_FRAME
+            return HAND_NONE
 
-    if not first_fragment:
-        stats[S_FRAGMENTS] += 1
-        return HAND_NONE
+        if mac_src != np.uint64(0) and _is_bindable(s_hi, s_lo):
+            counts[C_BINDINGS] += _bind(bkeys, bvals, s_hi, s_lo, mac_src, host_vlan, ts, SRC_FRAME)
+
+        if not first_fragment:
+            stats[S_FRAGMENTS] += 1
+            return HAND_NONE
+
+        if depth >= MAX_TUNNELS:
+            break
+        # tunnels: the outer packet is accounted as its own flow, then the inner one is
+        # decoded in its place (inner addresses, ports and, for an inner frame, MACs)
+        stop = min(l4_end, end)
+        inner_at = -1
+        inner_et = 0
+        outer_sport = 0
+        outer_dport = 0
+        outer_events = 0
+        if proto == 4 or proto == 41:  # IPv4 / IPv6 in IP (RFC 2003, RFC 4213 6in4)
+            inner_at = l4
+            inner_et = 0x0800 if proto == 4 else 0x86DD
+        elif proto == 47 and l4 + 4 <= stop:  # GRE (RFC 2784/2890), ERSPAN
+            gflags = _u16be(buf, l4)
+            gtype = _u16be(buf, l4 + 2)
+            if (gflags & 0x7) == 0:  # version 0 (not PPTP's enhanced GRE)
+                at = l4 + 4
+                if (gflags & 0x8000) != 0:
+                    at += 4  # checksum, reserved
+                if (gflags & 0x2000) != 0:
+                    at += 4  # key
+                if (gflags & 0x1000) != 0:
+                    at += 4  # sequence number
+                if gtype == 0x0800 or gtype == 0x86DD:
+                    inner_at = at
+                    inner_et = gtype
+                elif gtype == 0x6558:  # transparent Ethernet bridging
+                    inner_at = at
+                elif gtype == 0x88BE:  # ERSPAN type II (type I: no header, no sequence)
+                    inner_at = at + 8 if (gflags & 0x1000) != 0 else at
+                elif gtype == 0x22EB and at + 12 <= stop:  # ERSPAN type III
+                    inner_at = at + 12
+                    if (buf[at + 11] & 0x01) != 0:
+                        inner_at += 8  # platform specific subheader
+        elif (proto == 17 or proto == 136) and l4 + 16 <= stop:
+            outer_dport = _u16be(buf, l4 + 2)
+            if outer_dport == 4789 and (buf[l4 + 8] & 0x08) != 0:  # VXLAN (RFC 7348)
+                outer_sport = _u16be(buf, l4)
+                outer_events = EV_PAYLOAD
+                inner_at = l4 + 16
+        if inner_at < 0 or inner_at >= stop:
+            break
+        if outer_events != 0:
+            stats[S_UDP] += 1
+        created, slot, direction = _account_flow(
+            fkeys,
+            fvals,
+            s_hi,
+            s_lo,
+            d_hi,
+            d_lo,
+            outer_sport,
+            outer_dport if outer_events != 0 else 0,
+            proto,
+            vlan,
+            inner,
+            ts,
+            wirelen,
+            0,
+            outer_events,
+            mac_src,
+            mac_dst,
+            counts[C_NEXT_FLOW_ID],
+        )
+        counts[C_FLOWS] += created
+        counts[C_NEXT_FLOW_ID] += created
+        depth += 1
+        q = inner_at
+        end = stop
+        if inner_et != 0:
+            et = inner_et
+            mac_src = np.uint64(0)  # the outer frame's MACs are the tunnel's, not the host's
+            mac_dst = np.uint64(0)
+        else:  # an inner Ethernet frame (its own 802.1Q tags skipped)
+            if q + 14 > end:
+                stats[S_TRUNCATED] += 1
+                return HAND_NONE
+            mac_dst = _u48be(buf, q)
+            mac_src = _u48be(buf, q + 6)
+            et = _u16be(buf, q + 12)
+            q += 14
+            tags = 0
+            while (et == 0x8100 or et == 0x88A8) and tags < 8:
+                if q + 4 > end:
+                    stats[S_TRUNCATED] += 1
+                    return HAND_NONE
+                et = _u16be(buf, q + 2)
+                q += 4
+                tags += 1
 
     sport = 0
     dport = 0
@@ -835,6 +949,11 @@ def _packet(
             events |= EV_PAYLOAD
     elif proto == 1 or proto == 58:
         stats[S_ICMP] += 1
+    wanted = (events & EV_PAYLOAD) != 0
+    if proto != 6 and proto != 17 and proto != 136 and claimed_ports.shape[0] > 2:
+        if claimed_ports[2, proto] != 0 and l4_end > l4:  # an IP protocol a dissector wants
+            payload = l4
+            wanted = True
 
     created, slot, direction = _account_flow(
         fkeys,
@@ -858,7 +977,7 @@ def _packet(
     )
     counts[C_FLOWS] += created
     counts[C_NEXT_FLOW_ID] += created
-    if (events & EV_PAYLOAD) == 0:
+    if not wanted:
         return HAND_NONE
     fid = fvals[slot, F_ID]
     flag = inspect[fid] if fid < inspect.shape[0] else inspect_new
@@ -1054,9 +1173,12 @@ def _hand_off(
             limits,
         )
         return
-    claimed = (
-        flag == INSPECT_CLAIMED or claimed_ports[1, sport] != 0 or claimed_ports[1, dport] != 0
-    )
+    if proto == 17 or proto == 136:
+        claimed = (
+            flag == INSPECT_CLAIMED or claimed_ports[1, sport] != 0 or claimed_ports[1, dport] != 0
+        )
+    else:  # an IP protocol's datagram
+        claimed = flag == INSPECT_CLAIMED or claimed_ports[2, proto] != 0
     column = F_EMITTED_AB + direction
     emitted = fvals[slot, column]
     if not claimed and emitted >= 1:
@@ -1489,7 +1611,9 @@ def walk(
     ``inspect_new``). With ``edge_samples > 0`` only the first ``edge_samples`` flows of each
     edge (in order of their first payload, ``F_EDGE``) hand anything over. UDP: every
     datagram within the per-direction budget when the flow is claimed (``INSPECT_CLAIMED``,
-    or a port set in ``claimed_ports[1, port]``), the first one of each direction otherwise.
+    or a port set in ``claimed_ports[1, port]``), the first one of each direction otherwise;
+    the datagrams of IP protocols set in ``claimed_ports[2, protocol]`` (when the array has
+    that row) likewise.
     TCP: a probe (the direction's first payload) while the sink has yet to choose, then the
     direction's head, once complete - ``limits[flow id]`` bytes of a claimed flow, a gap, the
     budget spent - or when ``settle_heads`` / ``evict_heads`` hand it over.
@@ -1615,6 +1739,7 @@ def walk(
             inspect,
             inspect_new,
             l2_types,
+            claimed_ports,
             scratch,
         )
         if what != HAND_NONE:
