@@ -27,6 +27,7 @@ from medsec.dissect.flowexport import FlowExportDissector
 from medsec.dissect.hl7 import Hl7Dissector
 from medsec.dissect.hsrp import HsrpDissector
 from medsec.dissect.http import HttpDissector
+from medsec.dissect.igmp import IgmpDissector
 from medsec.dissect.interface import Dissector
 from medsec.dissect.lldp import LldpDissector
 from medsec.dissect.modbus import ModbusDissector
@@ -49,6 +50,7 @@ from medsec.dissect.tds import TdsDissector
 from medsec.dissect.tls import TlsDissector
 from medsec.dissect.tuya import TuyaDissector
 from medsec.dissect.ubiquiti import UbiquitiDissector
+from medsec.dissect.vrrp import VrrpDissector
 from medsec.dissect.wsdiscovery import DpwsDissector, WsDiscoveryDissector
 from medsec.dissect.zabbix import ZabbixDissector
 
@@ -100,6 +102,8 @@ def default_dissectors() -> list[Dissector]:
         TuyaDissector(),
         StpDissector(),
         HsrpDissector(),
+        VrrpDissector(),
+        IgmpDissector(),
         UbiquitiDissector(),
         NatPmpDissector(),
         SlpDissector(),
