@@ -24,6 +24,13 @@ grows the tables when a call stops with ``STATUS_TABLE_FULL``, drains ``emit`` w
 with ``STATUS_EMIT_FULL``, handles pcapng blocks other than packets when a call stops with
 ``STATUS_BLOCK``, and turns the tables into values.
 
+Tunnels are looked through (``MAX_TUNNELS`` deep): PPPoE sessions, IP in IP (protocols 4 and
+41), GRE version 0 (IP, transparent Ethernet bridging, ERSPAN types I-III) and VXLAN (UDP
+4789). The outer tunnel packet is accounted as a flow of its own (the tunnel endpoints, the
+VXLAN UDP ports); the inner packet then as its own flow, keyed by the inner 5-tuple and the
+outer frame's VLANs, with the inner frame's MACs (none for IP in IP or GRE-carried IP), and it
+is the inner payload that is handed over. Statistics count every IP header decoded.
+
 Every read is bounds-checked against the record's captured length: malformed or truncated
 packets are counted in ``stats`` and never read outside their record. Addresses are kept as
 128-bit pairs (``hi``, ``lo``); an IPv4 address is stored IPv4-mapped (``::ffff:a.b.c.d``).
