@@ -1,0 +1,886 @@
+"""The TLS dissector as it was before its parser was optimised (medsec 4ad1c95): the oracle
+the optimised ``medsec.dissect.tls`` must agree with - same observations, same errors.
+
+``tls.py`` and ``tls_fingerprints.py`` of that commit, merged, unchanged otherwise. Do not
+"fix" or speed up this file: it is the reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from medsec.model.errors import DissectError
+from medsec.model.observations import Observation, PacketContext, Transport
+from medsec.model.observations.tls import (
+    SslV2ClientHello,
+    SslV2ServerHello,
+    TlsCertificate,
+    TlsClientHello,
+    TlsServerHello,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- tls_fingerprints.py ------------------------------------------------------------------
+
+_EXT_SERVER_NAME = 0x0000
+_EXT_ALPN = 0x0010
+
+_JA4_VERSIONS = {
+    0x0304: "13",
+    0x0303: "12",
+    0x0302: "11",
+    0x0301: "10",
+    0x0300: "s3",
+    0x0002: "s2",
+    0xFEFF: "d1",
+    0xFEFD: "d2",
+    0xFEFC: "d3",
+}
+
+
+def is_grease(value: int) -> bool:
+    """RFC 8701 GREASE value: 0x?A?A with both bytes equal (0x0A0A, 0x1A1A, ... 0xFAFA)."""
+    return (value & 0x0F0F) == 0x0A0A and (value >> 8) == (value & 0xFF)
+
+
+def ja3(
+    version: int,
+    ciphers: tuple[int, ...],
+    extensions: tuple[int, ...],
+    groups: tuple[int, ...],
+    point_formats: tuple[int, ...],
+) -> tuple[str, str]:
+    """The JA3 string of a ClientHello and its MD5."""
+    text = ",".join(
+        (
+            str(version),
+            "-".join(map(str, ciphers)),
+            "-".join(map(str, extensions)),
+            "-".join(map(str, groups)),
+            "-".join(map(str, point_formats)),
+        )
+    )
+    return text, _md5(text)
+
+
+def ja3s(version: int, cipher: int, extensions: tuple[int, ...]) -> tuple[str, str]:
+    """The JA3S string of a ServerHello and its MD5."""
+    text = f"{version},{cipher},{'-'.join(map(str, extensions))}"
+    return text, _md5(text)
+
+
+def ja4_alpn(first_alpn: bytes | None) -> str:
+    """The two JA4 characters for the first ALPN value ("00" when there is none)."""
+    if not first_alpn:
+        return "00"
+    first, last = first_alpn[0], first_alpn[-1]
+    if _alnum(first) and _alnum(last):
+        return chr(first) + chr(last)
+    text = first_alpn.hex()
+    return text[0] + text[-1]
+
+
+def ja4(
+    *,
+    transport: str,
+    version: int,
+    has_sni: bool,
+    ciphers: tuple[int, ...],
+    extensions: tuple[int, ...],
+    first_alpn: bytes | None,
+    signature_algorithms: tuple[int, ...],
+) -> tuple[str, str]:
+    """JA4 and its raw (``ja4_r``) form.
+
+    ``transport`` is ``t`` (TLS over TCP), ``q`` (QUIC) or ``d`` (DTLS); ``version`` the
+    highest of ``supported_versions`` or else the hello's legacy version.
+    """
+    head = (
+        f"{transport}{_JA4_VERSIONS.get(version, '00')}{'d' if has_sni else 'i'}"
+        f"{min(len(ciphers), 99):02d}{min(len(extensions), 99):02d}{ja4_alpn(first_alpn)}"
+    )
+    cipher_list = ",".join(f"{c:04x}" for c in sorted(ciphers))
+    kept = sorted(e for e in extensions if e not in (_EXT_SERVER_NAME, _EXT_ALPN))
+    ext_list = ",".join(f"{e:04x}" for e in kept)
+    if signature_algorithms:
+        ext_list += "_" + ",".join(f"{s:04x}" for s in signature_algorithms)
+    cipher_hash = _sha256_12(cipher_list) if ciphers else "000000000000"
+    ext_hash = _sha256_12(ext_list) if kept else "000000000000"
+    return f"{head}_{cipher_hash}_{ext_hash}", f"{head}_{cipher_list}_{ext_list}"
+
+
+def _alnum(byte: int) -> bool:
+    return 0x30 <= byte <= 0x39 or 0x41 <= byte <= 0x5A or 0x61 <= byte <= 0x7A
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode("ascii"), usedforsecurity=False).hexdigest()
+
+
+def _sha256_12(text: str) -> str:
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:12]
+
+
+# --- tls.py --------------------------------------------------------------------------------
+
+
+class TlsError(DissectError):
+    """Bytes that start like TLS but break its framing or a handshake message."""
+
+
+_CT_CHANGE_CIPHER_SPEC = 20
+_CT_ALERT = 21
+_CT_HANDSHAKE = 22
+_CT_APPLICATION_DATA = 23
+_CT_HEARTBEAT = 24
+_CONTENT_TYPES = frozenset(
+    {_CT_CHANGE_CIPHER_SPEC, _CT_ALERT, _CT_HANDSHAKE, _CT_APPLICATION_DATA, _CT_HEARTBEAT}
+)
+_MAX_RECORD = 16384 + 2048  # TLSCiphertext limit (RFC 5246 §6.2.3)
+_MAX_RECORDS = 256
+_MAX_MESSAGES = 64
+_MAX_CERTIFICATES = 16
+
+_HS_CLIENT_HELLO = 1
+_HS_SERVER_HELLO = 2
+_HS_CERTIFICATE = 11
+
+_EXT_SERVER_NAME = 0
+_EXT_SUPPORTED_GROUPS = 10
+_EXT_EC_POINT_FORMATS = 11
+_EXT_SIGNATURE_ALGORITHMS = 13
+_EXT_ALPN = 16
+_EXT_SUPPORTED_VERSIONS = 43
+
+_HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+
+
+class TlsDissector:
+    """TLS/SSL handshakes on any TCP port where a record starts the stream."""
+
+    name: ClassVar[str] = "tls"
+    transports: ClassVar[frozenset[Transport]] = frozenset({"tcp"})
+    ports: ClassVar[frozenset[int]] = frozenset(
+        {
+            443,  # https
+            465,  # smtps
+            636,  # ldaps
+            853,  # dns over tls
+            990,  # ftps
+            992,  # telnets
+            993,  # imaps
+            995,  # pop3s
+            2762,  # dicom-tls
+            3269,  # global catalog over TLS
+            4843,  # opc ua over https
+            5061,  # sip-tls
+            5671,  # amqps
+            5986,  # winrm https
+            6514,  # syslog-tls
+            8443,  # https-alt
+            8883,  # secure mqtt
+            9443,  # https-alt
+        }
+    )
+    ethertypes: ClassVar[frozenset[int]] = frozenset()
+    llc: ClassVar[bool] = False
+    stream_bytes: ClassVar[int] = 16384
+    datagrams: ClassVar[int] = 0
+
+    def signature(self, head: bytes) -> bool:
+        """A handshake record holding a ClientHello/ServerHello, or an SSL 2.0 hello."""
+        if len(head) >= 6 and head[0] == _CT_HANDSHAKE and head[1] == 3 and head[2] <= 4:
+            return head[5] in (_HS_CLIENT_HELLO, _HS_SERVER_HELLO)
+        return _sslv2_header(head) is not None
+
+    def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
+        yield from tls_observations(payload, ctx)
+
+
+def tls_observations(data: bytes, ctx: PacketContext) -> list[Observation]:
+    """Facts of a TLS stream head; ``TlsError`` when it is broken before any fact.
+
+    Bytes that do not start with a TLS record or an SSL 2.0 hello give no facts (another
+    protocol on a TLS port is not malformed TLS).
+    """
+    out: list[Observation] = []
+    try:
+        _walk(data, ctx, out)
+    except DissectError:
+        if not out:
+            raise
+        logger.debug("tls flow %d: malformed after %d observations", ctx.flow_id, len(out))
+    return out
+
+
+def _walk(data: bytes, ctx: PacketContext, out: list[Observation]) -> None:
+    pos = 0
+    v2 = _sslv2_header(data)
+    if v2 is not None:
+        header, length = v2
+        end = header + length
+        if end > len(data):
+            return  # truncated SSL 2.0 message
+        _sslv2_message(data[header:end], ctx, out)
+        pos = end  # SSL 3/TLS records may follow a compatibility hello
+    handshake = bytearray()
+    record_version: int | None = None
+    records = 0
+    while pos + 5 <= len(data) and records < _MAX_RECORDS:
+        records += 1
+        ctype, major, minor = data[pos], data[pos + 1], data[pos + 2]
+        length = int.from_bytes(data[pos + 3 : pos + 5], "big")
+        if ctype not in _CONTENT_TYPES or major != 3 or minor > 4 or length > _MAX_RECORD:
+            if pos == 0:
+                return  # not TLS at all (another protocol on a TLS port): no fact, no error
+            raise TlsError(f"bad TLS record header at offset {pos}")
+        body = data[pos + 5 : pos + 5 + length]
+        if ctype == _CT_HANDSHAKE:
+            if record_version is None:
+                record_version = (major << 8) | minor
+            handshake += body
+        elif ctype in (_CT_CHANGE_CIPHER_SPEC, _CT_APPLICATION_DATA):
+            break  # what follows is encrypted
+        if len(body) < length:
+            break  # truncated tail
+        pos += 5 + length
+    if handshake:
+        _handshake_messages(bytes(handshake), record_version or 0, ctx, out)
+
+
+def _handshake_messages(
+    data: bytes, record_version: int, ctx: PacketContext, out: list[Observation]
+) -> None:
+    pos = 0
+    for _ in range(_MAX_MESSAGES):
+        if pos + 4 > len(data):
+            return
+        msg_type = data[pos]
+        length = int.from_bytes(data[pos + 1 : pos + 4], "big")
+        end = pos + 4 + length
+        if end > len(data):
+            return  # message continues beyond the stream head
+        body = data[pos + 4 : end]
+        if msg_type == _HS_CLIENT_HELLO:
+            out.append(_client_hello(body, record_version, ctx))
+        elif msg_type == _HS_SERVER_HELLO:
+            server_hello = _server_hello(body, ctx)
+            out.append(server_hello)
+            if server_hello.selected_version >= 0x0304 and server_hello.selected_version < 0x0400:
+                return  # TLS 1.3: the rest of the handshake is encrypted
+        elif msg_type == _HS_CERTIFICATE:
+            _certificates(body, ctx, out)
+        pos = end
+
+
+class _Reader:
+    """Bounded big-endian reads over a bytes object; running out raises ``TlsError``."""
+
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+
+    def remaining(self) -> int:
+        return self.end - self.pos
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > self.end:
+            raise TlsError("field runs past its container")
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def u16(self) -> int:
+        return int.from_bytes(self.take(2), "big")
+
+    def u24(self) -> int:
+        return int.from_bytes(self.take(3), "big")
+
+    def vector(self, length_bytes: int) -> _Reader:
+        n = int.from_bytes(self.take(length_bytes), "big")
+        start = self.pos
+        self.take(n)
+        return _Reader(self.data, start, start + n)
+
+    def u16_list(self, length_bytes: int) -> tuple[int, ...]:
+        sub = self.vector(length_bytes)
+        if sub.remaining() % 2:
+            raise TlsError("odd-length list of 16-bit values")
+        return tuple(sub.u16() for _ in range(sub.remaining() // 2))
+
+
+def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsClientHello:
+    r = _Reader(body)
+    legacy_version = r.u16()
+    r.take(32)  # random
+    r.vector(1)  # legacy_session_id
+    raw_ciphers = r.u16_list(2)
+    compression = tuple(_bytes_of(r.vector(1)))
+    grease = any(is_grease(c) for c in raw_ciphers)
+    ciphers = tuple(c for c in raw_ciphers if not is_grease(c))
+    extensions: list[int] = []
+    server_name: str | None = None
+    alpn: list[bytes] = []
+    versions: tuple[int, ...] = ()
+    groups: tuple[int, ...] = ()
+    point_formats: tuple[int, ...] = ()
+    sig_algs: tuple[int, ...] = ()
+    if r.remaining() >= 2:
+        exts = r.vector(2)
+        while exts.remaining():
+            ext_type = exts.u16()
+            ext = exts.vector(2)
+            if is_grease(ext_type):
+                grease = True
+                continue
+            extensions.append(ext_type)
+            if ext_type == _EXT_SERVER_NAME and ext.remaining():
+                server_name = _server_name(ext)
+            elif ext_type == _EXT_ALPN and ext.remaining():
+                alpn = _alpn_list(ext)
+            elif ext_type == _EXT_SUPPORTED_VERSIONS and ext.remaining():
+                versions = ext.u16_list(1)
+            elif ext_type == _EXT_SUPPORTED_GROUPS and ext.remaining():
+                groups = ext.u16_list(2)
+            elif ext_type == _EXT_EC_POINT_FORMATS and ext.remaining():
+                point_formats = tuple(_bytes_of(ext.vector(1)))
+            elif ext_type == _EXT_SIGNATURE_ALGORITHMS and ext.remaining():
+                sig_algs = ext.u16_list(2)
+    grease = grease or any(is_grease(v) for v in versions + groups + sig_algs)
+    versions = tuple(v for v in versions if not is_grease(v))
+    groups = tuple(g for g in groups if not is_grease(g))
+    sig_algs = tuple(s for s in sig_algs if not is_grease(s))
+    ext_tuple = tuple(extensions)
+    ja3_text, ja3_hash = ja3(legacy_version, ciphers, ext_tuple, groups, point_formats)
+    ja4_hash, ja4_raw = ja4(
+        transport="t",
+        version=max(versions) if versions else legacy_version,
+        has_sni=_EXT_SERVER_NAME in ext_tuple,
+        ciphers=ciphers,
+        extensions=ext_tuple,
+        first_alpn=alpn[0] if alpn else None,
+        signature_algorithms=sig_algs,
+    )
+    return TlsClientHello(
+        ctx=ctx,
+        record_version=record_version,
+        legacy_version=legacy_version,
+        supported_versions=versions,
+        server_name=server_name,
+        alpn=tuple(_text(a) for a in alpn),
+        cipher_suites=ciphers,
+        compression_methods=compression,
+        extensions=ext_tuple,
+        supported_groups=groups,
+        ec_point_formats=point_formats,
+        signature_algorithms=sig_algs,
+        grease=grease,
+        ja3=ja3_text,
+        ja3_md5=ja3_hash,
+        ja4=ja4_hash,
+        ja4_r=ja4_raw,
+    )
+
+
+def _bytes_of(r: _Reader) -> bytes:
+    return r.take(r.remaining())
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("ascii", "backslashreplace")
+
+
+def _server_name(ext: _Reader) -> str | None:
+    names = ext.vector(2)
+    while names.remaining():
+        name_type = names.u8()
+        name = _bytes_of(names.vector(2))
+        if name_type == 0:
+            return _text(name)
+    return None
+
+
+def _alpn_list(ext: _Reader) -> list[bytes]:
+    protocols = ext.vector(2)
+    out: list[bytes] = []
+    while protocols.remaining():
+        out.append(_bytes_of(protocols.vector(1)))
+    return out
+
+
+def _server_hello(body: bytes, ctx: PacketContext) -> TlsServerHello:
+    r = _Reader(body)
+    legacy_version = r.u16()
+    random = r.take(32)
+    r.vector(1)  # legacy_session_id_echo
+    cipher = r.u16()
+    compression = r.u8()
+    extensions: list[int] = []
+    selected = legacy_version
+    alpn: str | None = None
+    if r.remaining() >= 2:
+        exts = r.vector(2)
+        while exts.remaining():
+            ext_type = exts.u16()
+            ext = exts.vector(2)
+            if is_grease(ext_type):
+                continue
+            extensions.append(ext_type)
+            if ext_type == _EXT_SUPPORTED_VERSIONS and ext.remaining() >= 2:
+                selected = ext.u16()
+            elif ext_type == _EXT_ALPN and ext.remaining():
+                chosen = _alpn_list(ext)
+                alpn = _text(chosen[0]) if chosen else None
+    ext_tuple = tuple(extensions)
+    text, digest = ja3s(legacy_version, cipher, ext_tuple)
+    return TlsServerHello(
+        ctx=ctx,
+        legacy_version=legacy_version,
+        selected_version=selected,
+        cipher_suite=cipher,
+        compression_method=compression,
+        extensions=ext_tuple,
+        alpn=alpn,
+        hello_retry_request=random == _HRR_RANDOM,
+        ja3s=text,
+        ja3s_md5=digest,
+    )
+
+
+def _certificates(body: bytes, ctx: PacketContext, out: list[Observation]) -> None:
+    r = _Reader(body)
+    certs = r.vector(3)
+    index = 0
+    while certs.remaining() and index < _MAX_CERTIFICATES:
+        der = _bytes_of(certs.vector(3))
+        _append_certificate(der, index, ctx, out)
+        index += 1
+
+
+def _append_certificate(der: bytes, index: int, ctx: PacketContext, out: list[Observation]) -> None:
+    try:
+        out.append(parse_certificate(der, index, ctx))
+    except DissectError as exc:
+        logger.debug("tls flow %d: certificate %d skipped: %s", ctx.flow_id, index, exc)
+
+
+# --- SSL 2.0 -------------------------------------------------------------------------------
+
+_SSL2_CLIENT_HELLO = 1
+_SSL2_SERVER_HELLO = 4
+_SSL2_VERSIONS = frozenset({0x0002, 0x0300, 0x0301, 0x0302, 0x0303})
+
+
+def _sslv2_header(data: bytes) -> tuple[int, int] | None:
+    """(header length, message length) of an SSL 2.0 hello record, else None.
+
+    Only the 2-byte header form (high bit set) is used by hellos; the message type and
+    version must be those of a CLIENT-HELLO or SERVER-HELLO.
+    """
+    if len(data) < 5 or not data[0] & 0x80:
+        return None
+    length = ((data[0] & 0x7F) << 8) | data[1]
+    msg_type = data[2]
+    if msg_type == _SSL2_CLIENT_HELLO:
+        version = int.from_bytes(data[3:5], "big")
+    elif msg_type == _SSL2_SERVER_HELLO and len(data) >= 7:
+        version = int.from_bytes(data[5:7], "big")
+    else:
+        return None
+    if version not in _SSL2_VERSIONS or length < 9:
+        return None
+    return 2, length
+
+
+def _sslv2_message(msg: bytes, ctx: PacketContext, out: list[Observation]) -> None:
+    r = _Reader(msg)
+    msg_type = r.u8()
+    if msg_type == _SSL2_CLIENT_HELLO:
+        version = r.u16()
+        specs_len, session_len, challenge_len = r.u16(), r.u16(), r.u16()
+        if specs_len % 3:
+            raise TlsError("SSL 2.0 cipher specs not a multiple of 3 bytes")
+        specs = r.take(specs_len)
+        r.take(session_len)
+        r.take(challenge_len)
+        out.append(SslV2ClientHello(ctx=ctx, version=version, cipher_specs=_specs(specs)))
+        return
+    r.u8()  # session_id_hit
+    r.u8()  # certificate_type (1 = X.509)
+    version = r.u16()
+    cert_len, specs_len, conn_len = r.u16(), r.u16(), r.u16()
+    cert = r.take(cert_len)
+    if specs_len % 3:
+        raise TlsError("SSL 2.0 cipher specs not a multiple of 3 bytes")
+    specs = r.take(specs_len)
+    r.take(conn_len)
+    out.append(
+        SslV2ServerHello(
+            ctx=ctx, version=version, cipher_specs=_specs(specs), certificate_sent=bool(cert)
+        )
+    )
+    if cert:
+        _append_certificate(cert, 0, ctx, out)
+
+
+def _specs(raw: bytes) -> tuple[int, ...]:
+    return tuple(int.from_bytes(raw[i : i + 3], "big") for i in range(0, len(raw), 3))
+
+
+# --- X.509 (a bounded DER reader, RFC 5280 §4.1) -------------------------------------------
+
+_SEQUENCE = 0x30
+_SET = 0x31
+_INTEGER = 0x02
+_BIT_STRING = 0x03
+_OCTET_STRING = 0x04
+_OID = 0x06
+_BOOLEAN = 0x01
+_UTC_TIME = 0x17
+_GENERALIZED_TIME = 0x18
+
+_ATTRIBUTE_NAMES = {
+    "2.5.4.3": "CN",
+    "2.5.4.4": "SN",
+    "2.5.4.5": "serialNumber",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.9": "street",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.12": "title",
+    "2.5.4.15": "businessCategory",
+    "2.5.4.17": "postalCode",
+    "2.5.4.42": "GN",
+    "2.5.4.46": "dnQualifier",
+    "2.5.4.65": "pseudonym",
+    "0.9.2342.19200300.100.1.1": "UID",
+    "0.9.2342.19200300.100.1.25": "DC",
+    "1.2.840.113549.1.9.1": "emailAddress",
+}
+_ALGORITHM_NAMES = {
+    "1.2.840.113549.1.1.1": "rsaEncryption",
+    "1.2.840.113549.1.1.2": "md2WithRSAEncryption",
+    "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
+    "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
+    "1.2.840.113549.1.1.10": "rsassaPss",
+    "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
+    "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
+    "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
+    "1.2.840.113549.1.1.14": "sha224WithRSAEncryption",
+    "1.2.840.10040.4.1": "dsa",
+    "1.2.840.10040.4.3": "dsa-with-sha1",
+    "2.16.840.1.101.3.4.3.2": "dsa-with-sha256",
+    "1.2.840.10045.2.1": "id-ecPublicKey",
+    "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+    "1.2.840.10045.4.3.1": "ecdsa-with-SHA224",
+    "1.2.840.10045.4.3.2": "ecdsa-with-SHA256",
+    "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
+    "1.2.840.10045.4.3.4": "ecdsa-with-SHA512",
+    "1.3.101.110": "X25519",
+    "1.3.101.111": "X448",
+    "1.3.101.112": "Ed25519",
+    "1.3.101.113": "Ed448",
+    "1.3.14.3.2.29": "sha1WithRSA",
+}
+_CURVES = {
+    "1.2.840.10045.3.1.1": ("secp192r1", 192),
+    "1.3.132.0.33": ("secp224r1", 224),
+    "1.2.840.10045.3.1.7": ("secp256r1", 256),
+    "1.3.132.0.34": ("secp384r1", 384),
+    "1.3.132.0.35": ("secp521r1", 521),
+    "1.3.132.0.10": ("secp256k1", 256),
+    "1.3.36.3.3.2.8.1.1.7": ("brainpoolP256r1", 256),
+    "1.3.36.3.3.2.8.1.1.11": ("brainpoolP384r1", 384),
+    "1.3.36.3.3.2.8.1.1.13": ("brainpoolP512r1", 512),
+}
+_KEY_BITS = {"Ed25519": 256, "X25519": 256, "Ed448": 456, "X448": 448}
+_EXT_SUBJECT_ALT_NAME = "2.5.29.17"
+_EXT_BASIC_CONSTRAINTS = "2.5.29.19"
+_MAX_NAME_PARTS = 64
+_MAX_EXTENSIONS = 64
+_MAX_SANS = 256
+
+
+class _Der:
+    """One DER element: tag, and its content as [start, end) of ``data``."""
+
+    __slots__ = ("data", "tag", "start", "end")
+
+    def __init__(self, data: bytes, tag: int, start: int, end: int) -> None:
+        self.data = data
+        self.tag = tag
+        self.start = start
+        self.end = end
+
+    @property
+    def content(self) -> bytes:
+        return self.data[self.start : self.end]
+
+    def children(self, limit: int = 64) -> list[_Der]:
+        out: list[_Der] = []
+        pos = self.start
+        while pos < self.end:
+            if len(out) >= limit:
+                raise TlsError("too many DER elements")
+            element, pos = _der_at(self.data, pos, self.end)
+            out.append(element)
+        return out
+
+
+def _der_at(data: bytes, pos: int, end: int) -> tuple[_Der, int]:
+    """The element starting at ``pos`` (which must end by ``end``) and the offset after it."""
+    if pos + 2 > end:
+        raise TlsError("DER element header truncated")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise TlsError("DER high tag numbers are not used in certificates")
+    first = data[pos + 1]
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        count = first & 0x7F
+        if count == 0 or count > 4 or pos + count > end:
+            raise TlsError("bad DER length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    if pos + length > end:
+        raise TlsError("DER element runs past its container")
+    return _Der(data, tag, pos, pos + length), pos + length
+
+
+def _expect(element: _Der, tag: int) -> _Der:
+    if element.tag != tag:
+        raise TlsError(f"DER tag 0x{element.tag:02x} where 0x{tag:02x} was expected")
+    return element
+
+
+def _oid(element: _Der) -> str:
+    raw = _expect(element, _OID).content
+    if not raw or len(raw) > 64:
+        raise TlsError("bad OID length")
+    arcs: list[int] = []
+    value = 0
+    for byte in raw:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if raw[-1] & 0x80:
+        raise TlsError("OID ends inside an arc")
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(map(str, head + arcs[1:]))
+
+
+def _string(element: _Der) -> str:
+    raw = element.content
+    if element.tag == 0x1E:  # BMPString
+        return raw.decode("utf-16-be", "replace")
+    if element.tag == 0x1C:  # UniversalString
+        return raw.decode("utf-32-be", "replace")
+    if element.tag == 0x14:  # T61String: in practice Latin-1
+        return raw.decode("latin-1")
+    return raw.decode("utf-8", "replace")
+
+
+def _name(element: _Der) -> tuple[list[tuple[str, str]], str]:
+    """Attributes in encoded order and the RFC 4514 string (reverse order)."""
+    attributes: list[tuple[str, str]] = []
+    rdns: list[str] = []
+    for rdn in _expect(element, _SEQUENCE).children(_MAX_NAME_PARTS):
+        parts: list[str] = []
+        for atv in _expect(rdn, _SET).children(_MAX_NAME_PARTS):
+            pair = _expect(atv, _SEQUENCE).children(4)
+            if len(pair) < 2:
+                raise TlsError("attribute without a value")
+            oid = _oid(pair[0])
+            key = _ATTRIBUTE_NAMES.get(oid, oid)
+            value = _string(pair[1])
+            attributes.append((key, value))
+            parts.append(f"{key}={_escape(value)}")
+        rdns.append("+".join(parts))
+    return attributes, ",".join(reversed(rdns))
+
+
+def _escape(value: str) -> str:
+    out = "".join("\\" + ch if ch in ',+"\\<>;=' else ch for ch in value)
+    if out.startswith(("#", " ")):
+        out = "\\" + out
+    if out.endswith(" ") and not out.endswith("\\ "):
+        out = out[:-1] + "\\ "
+    return out
+
+
+def _first(attributes: list[tuple[str, str]], key: str) -> str | None:
+    return next((value for k, value in attributes if k == key), None)
+
+
+def _time(element: _Der) -> datetime:
+    text = element.content.decode("ascii", "replace")
+    try:
+        if element.tag == _UTC_TIME:
+            # YYMMDDHHMM[SS]Z (RFC 5280 §4.1.2.5.1: YY < 50 means 20YY)
+            year = int(text[0:2])
+            year += 2000 if year < 50 else 1900
+            rest = text[2:]
+        elif element.tag == _GENERALIZED_TIME:
+            year = int(text[0:4])
+            rest = text[4:]
+        else:
+            raise TlsError("validity is not a time")
+        if not rest[:8].isdigit():
+            raise TlsError(f"bad certificate time {text!r}")
+        month, day, hour, minute = (int(rest[i : i + 2]) for i in range(0, 8, 2))
+        second = int(rest[8:10]) if rest[8:10].isdigit() else 0
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as exc:
+        raise TlsError(f"bad certificate time {text!r}") from exc
+
+
+def _algorithm(element: _Der) -> tuple[str, _Der | None]:
+    """(name or dotted OID, parameters element) of an AlgorithmIdentifier."""
+    parts = _expect(element, _SEQUENCE).children(4)
+    if not parts:
+        raise TlsError("empty AlgorithmIdentifier")
+    oid = _oid(parts[0])
+    return _ALGORITHM_NAMES.get(oid, oid), parts[1] if len(parts) > 1 else None
+
+
+def _public_key(element: _Der) -> tuple[str, int | None, str | None]:
+    parts = _expect(element, _SEQUENCE).children(4)
+    if len(parts) < 2:
+        raise TlsError("SubjectPublicKeyInfo without a key")
+    algorithm, params = _algorithm(parts[0])
+    key = _expect(parts[1], _BIT_STRING)
+    bits: int | None = _KEY_BITS.get(algorithm)
+    curve: str | None = None
+    if algorithm == "rsaEncryption" and key.end - key.start > 1:
+        rsa, _ = _der_at(key.data, key.start + 1, key.end)
+        fields = _expect(rsa, _SEQUENCE).children(4)
+        if fields:
+            bits = _integer_bits(_expect(fields[0], _INTEGER))
+    elif algorithm == "dsa" and params is not None and params.tag == _SEQUENCE:
+        fields = params.children(4)
+        if fields:
+            bits = _integer_bits(_expect(fields[0], _INTEGER))
+    elif algorithm == "id-ecPublicKey" and params is not None and params.tag == _OID:
+        oid = _oid(params)
+        curve, size = _CURVES.get(oid, (oid, 0))
+        bits = size or None
+    return algorithm, bits, curve
+
+
+def _integer_bits(element: _Der) -> int:
+    raw = element.content.lstrip(b"\x00")
+    return (len(raw) - 1) * 8 + raw[0].bit_length() if raw else 0
+
+
+def _extensions(element: _Der) -> tuple[tuple[str, ...], bool]:
+    sans: list[str] = []
+    is_ca = False
+    wrapper = element.children(1)
+    if not wrapper:
+        return (), False
+    for ext in _expect(wrapper[0], _SEQUENCE).children(_MAX_EXTENSIONS):
+        fields = _expect(ext, _SEQUENCE).children(3)
+        if len(fields) < 2:
+            raise TlsError("extension without a value")
+        oid = _oid(fields[0])
+        value = _expect(fields[-1], _OCTET_STRING)
+        if oid == _EXT_SUBJECT_ALT_NAME:
+            inner, _ = _der_at(value.data, value.start, value.end)
+            sans.extend(_general_names(inner))
+        elif oid == _EXT_BASIC_CONSTRAINTS:
+            inner, _ = _der_at(value.data, value.start, value.end)
+            flags = _expect(inner, _SEQUENCE).children(2)
+            is_ca = bool(flags and flags[0].tag == _BOOLEAN and flags[0].content != b"\x00")
+    return tuple(sans), is_ca
+
+
+def _general_names(element: _Der) -> list[str]:
+    out: list[str] = []
+    for name in _expect(element, _SEQUENCE).children(_MAX_SANS):
+        raw = name.content
+        if name.tag == 0x82:
+            out.append("DNS:" + raw.decode("ascii", "backslashreplace"))
+        elif name.tag == 0x87:
+            out.append("IP:" + _ip_text(raw))
+        elif name.tag == 0x81:
+            out.append("email:" + raw.decode("ascii", "backslashreplace"))
+        elif name.tag == 0x86:
+            out.append("URI:" + raw.decode("ascii", "backslashreplace"))
+        elif name.tag == 0xA4:
+            inner, _ = _der_at(name.data, name.start, name.end)
+            out.append("DirName:" + _name(inner)[1])
+    return out
+
+
+def _ip_text(raw: bytes) -> str:
+    if len(raw) == 4:
+        return ".".join(map(str, raw))
+    if len(raw) == 16:
+        return ":".join(raw[i : i + 2].hex() for i in range(0, 16, 2))
+    return raw.hex()
+
+
+def parse_certificate(der: bytes, index: int, ctx: PacketContext) -> TlsCertificate:
+    """A ``TlsCertificate`` from one DER certificate; ``TlsError`` when it cannot be read."""
+    cert, _ = _der_at(der, 0, len(der))
+    outer = _expect(cert, _SEQUENCE).children(4)
+    if len(outer) < 3:
+        raise TlsError("certificate without TBS, algorithm and signature")
+    tbs = _expect(outer[0], _SEQUENCE).children(16)
+    if tbs and tbs[0].tag == 0xA0:  # [0] EXPLICIT version
+        tbs = tbs[1:]
+    if len(tbs) < 6:
+        raise TlsError("TBSCertificate too short")
+    serial = _expect(tbs[0], _INTEGER).content.hex().lstrip("0") or "0"
+    issuer_attrs, issuer = _name(tbs[2])
+    validity = _expect(tbs[3], _SEQUENCE).children(2)
+    if len(validity) != 2:
+        raise TlsError("validity without two times")
+    subject_attrs, subject = _name(tbs[4])
+    key_algorithm, key_bits, curve = _public_key(tbs[5])
+    sans: tuple[str, ...] = ()
+    is_ca = False
+    for extra in tbs[6:]:
+        if extra.tag == 0xA3:
+            sans, is_ca = _extensions(extra)
+    signature_algorithm, _ = _algorithm(outer[1])
+    return TlsCertificate(
+        ctx=ctx,
+        chain_index=index,
+        subject=subject,
+        subject_cn=_first(subject_attrs, "CN"),
+        subject_o=_first(subject_attrs, "O"),
+        subject_ou=_first(subject_attrs, "OU"),
+        issuer=issuer,
+        issuer_cn=_first(issuer_attrs, "CN"),
+        issuer_o=_first(issuer_attrs, "O"),
+        serial=serial,
+        not_before=_time(validity[0]),
+        not_after=_time(validity[1]),
+        self_signed=tbs[2].content == tbs[4].content,
+        signature_algorithm=signature_algorithm,
+        public_key_algorithm=key_algorithm,
+        public_key_bits=key_bits,
+        public_key_curve=curve,
+        subject_alt_names=sans,
+        is_ca=is_ca,
+        sha1=hashlib.sha1(der, usedforsecurity=False).hexdigest(),
+        sha256=hashlib.sha256(der).hexdigest(),
+    )
