@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
-from medsec.dissect.tls_fingerprints import is_grease, ja3, ja3s, ja4
+from medsec.dissect.tls_fingerprints import ja3, ja3s, ja4
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
 from medsec.model.observations.tls import (
@@ -33,6 +34,8 @@ from medsec.model.observations.tls import (
 )
 
 logger = logging.getLogger(__name__)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class TlsError(DissectError):
@@ -64,6 +67,16 @@ _EXT_ALPN = 16
 _EXT_SUPPORTED_VERSIONS = 43
 
 _HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
+_MAX_REMEMBERED = 4096
+"""Entries per table of values derived from repeated bytes (fingerprints, OIDs, names)."""
+
+
+def _remember(table: dict[_K, _V], key: _K, value: _V) -> _V:
+    """Keep ``value`` under ``key`` (the table starts afresh when full); return it."""
+    if len(table) >= _MAX_REMEMBERED:
+        table.clear()
+    table[key] = value
+    return value
 
 
 class TlsDissector:
@@ -219,22 +232,55 @@ class _Reader:
         self.take(n)
         return _Reader(self.data, start, start + n)
 
-    def u16_list(self, length_bytes: int) -> tuple[int, ...]:
-        sub = self.vector(length_bytes)
-        if sub.remaining() % 2:
-            raise TlsError("odd-length list of 16-bit values")
-        return tuple(sub.u16() for _ in range(sub.remaining() // 2))
+
+# The hellos are read with plain offsets into the message (no reader object per field):
+# every length is checked against its container before use, in the order the fields come,
+# so a broken hello raises the same error at the same field as a field-by-field reader.
+_PAST = "field runs past its container"
+_ODD = "odd-length list of 16-bit values"
+_GREASE = frozenset(range(0x0A0A, 0x10000, 0x1010))
+"""RFC 8701 GREASE values: 0x0A0A, 0x1A1A, ... 0xFAFA (``is_grease``)."""
+_FINGERPRINTS: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
+"""JA3 and JA4 by the parts of a hello they are made of: clients repeat their offer on
+every connection, so most hellos reuse the strings and hashes of an earlier one."""
+
+
+def _vector(data: bytes, pos: int, end: int, length_bytes: int) -> tuple[int, int]:
+    """[start, stop) of the vector at ``pos`` whose length prefix has ``length_bytes``."""
+    start = pos + length_bytes
+    if start > end:
+        raise TlsError(_PAST)
+    if length_bytes == 1:
+        stop = start + data[pos]
+    elif length_bytes == 2:
+        stop = start + ((data[pos] << 8) | data[pos + 1])
+    else:
+        stop = start + int.from_bytes(data[pos:start], "big")
+    if stop > end:
+        raise TlsError(_PAST)
+    return start, stop
+
+
+def _u16s(data: bytes, pos: int, end: int, length_bytes: int) -> tuple[int, ...]:
+    """The 16-bit values of the vector at ``pos``."""
+    start, stop = _vector(data, pos, end, length_bytes)
+    if (stop - start) % 2:
+        raise TlsError(_ODD)
+    return struct.unpack_from(f">{(stop - start) // 2}H", data, start)
 
 
 def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsClientHello:
-    r = _Reader(body)
-    legacy_version = r.u16()
-    r.take(32)  # random
-    r.vector(1)  # legacy_session_id
-    raw_ciphers = r.u16_list(2)
-    compression = tuple(_bytes_of(r.vector(1)))
-    grease = any(is_grease(c) for c in raw_ciphers)
-    ciphers = tuple(c for c in raw_ciphers if not is_grease(c))
+    end = len(body)
+    if end < 35:  # legacy_version, random, legacy_session_id's length
+        raise TlsError(_PAST)
+    legacy_version = (body[0] << 8) | body[1]
+    _, pos = _vector(body, 34, end, 1)  # legacy_session_id
+    raw_ciphers = _u16s(body, pos, end, 2)
+    pos += 2 + 2 * len(raw_ciphers)
+    start, pos = _vector(body, pos, end, 1)
+    compression = tuple(body[start:pos])
+    grease = not _GREASE.isdisjoint(raw_ciphers)
+    ciphers = tuple(c for c in raw_ciphers if c not in _GREASE) if grease else raw_ciphers
     extensions: list[int] = []
     server_name: str | None = None
     alpn: list[bytes] = []
@@ -242,42 +288,64 @@ def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsCl
     groups: tuple[int, ...] = ()
     point_formats: tuple[int, ...] = ()
     sig_algs: tuple[int, ...] = ()
-    if r.remaining() >= 2:
-        exts = r.vector(2)
-        while exts.remaining():
-            ext_type = exts.u16()
-            ext = exts.vector(2)
-            if is_grease(ext_type):
+    if end - pos >= 2:
+        pos, exts_end = _vector(body, pos, end, 2)
+        while pos < exts_end:
+            if pos + 2 > exts_end:
+                raise TlsError(_PAST)
+            ext_type = (body[pos] << 8) | body[pos + 1]
+            start, pos = _vector(body, pos + 2, exts_end, 2)
+            if ext_type in _GREASE:
                 grease = True
                 continue
             extensions.append(ext_type)
-            if ext_type == _EXT_SERVER_NAME and ext.remaining():
-                server_name = _server_name(ext)
-            elif ext_type == _EXT_ALPN and ext.remaining():
-                alpn = _alpn_list(ext)
-            elif ext_type == _EXT_SUPPORTED_VERSIONS and ext.remaining():
-                versions = ext.u16_list(1)
-            elif ext_type == _EXT_SUPPORTED_GROUPS and ext.remaining():
-                groups = ext.u16_list(2)
-            elif ext_type == _EXT_EC_POINT_FORMATS and ext.remaining():
-                point_formats = tuple(_bytes_of(ext.vector(1)))
-            elif ext_type == _EXT_SIGNATURE_ALGORITHMS and ext.remaining():
-                sig_algs = ext.u16_list(2)
-    grease = grease or any(is_grease(v) for v in versions + groups + sig_algs)
-    versions = tuple(v for v in versions if not is_grease(v))
-    groups = tuple(g for g in groups if not is_grease(g))
-    sig_algs = tuple(s for s in sig_algs if not is_grease(s))
+            if start == pos:
+                continue
+            if ext_type == _EXT_SERVER_NAME:
+                server_name = _server_name(body, start, pos)
+            elif ext_type == _EXT_ALPN:
+                alpn = _alpn_list(body, start, pos)
+            elif ext_type == _EXT_SUPPORTED_VERSIONS:
+                versions = _u16s(body, start, pos, 1)
+            elif ext_type == _EXT_SUPPORTED_GROUPS:
+                groups = _u16s(body, start, pos, 2)
+            elif ext_type == _EXT_EC_POINT_FORMATS:
+                first, stop = _vector(body, start, pos, 1)
+                point_formats = tuple(body[first:stop])
+            elif ext_type == _EXT_SIGNATURE_ALGORITHMS:
+                sig_algs = _u16s(body, start, pos, 2)
+    if not (
+        _GREASE.isdisjoint(versions) and _GREASE.isdisjoint(groups) and _GREASE.isdisjoint(sig_algs)
+    ):
+        grease = True
+        versions = tuple(v for v in versions if v not in _GREASE)
+        groups = tuple(g for g in groups if g not in _GREASE)
+        sig_algs = tuple(s for s in sig_algs if s not in _GREASE)
     ext_tuple = tuple(extensions)
-    ja3_text, ja3_hash = ja3(legacy_version, ciphers, ext_tuple, groups, point_formats)
-    ja4_hash, ja4_raw = ja4(
-        transport="t",
-        version=max(versions) if versions else legacy_version,
-        has_sni=_EXT_SERVER_NAME in ext_tuple,
-        ciphers=ciphers,
-        extensions=ext_tuple,
-        first_alpn=alpn[0] if alpn else None,
-        signature_algorithms=sig_algs,
+    first_alpn = alpn[0] if alpn else None
+    key = (
+        legacy_version,
+        ciphers,
+        ext_tuple,
+        groups,
+        point_formats,
+        versions,
+        first_alpn,
+        sig_algs,
     )
+    prints = _FINGERPRINTS.get(key)
+    if prints is None:
+        ja3_text, ja3_hash = ja3(legacy_version, ciphers, ext_tuple, groups, point_formats)
+        ja4_hash, ja4_raw = ja4(
+            transport="t",
+            version=max(versions) if versions else legacy_version,
+            has_sni=_EXT_SERVER_NAME in ext_tuple,
+            ciphers=ciphers,
+            extensions=ext_tuple,
+            first_alpn=first_alpn,
+            signature_algorithms=sig_algs,
+        )
+        prints = _remember(_FINGERPRINTS, key, (ja3_text, ja3_hash, ja4_hash, ja4_raw))
     return TlsClientHello(
         ctx=ctx,
         record_version=record_version,
@@ -292,10 +360,10 @@ def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsCl
         ec_point_formats=point_formats,
         signature_algorithms=sig_algs,
         grease=grease,
-        ja3=ja3_text,
-        ja3_md5=ja3_hash,
-        ja4=ja4_hash,
-        ja4_r=ja4_raw,
+        ja3=prints[0],
+        ja3_md5=prints[1],
+        ja4=prints[2],
+        ja4_r=prints[3],
     )
 
 
@@ -307,46 +375,56 @@ def _text(raw: bytes) -> str:
     return raw.decode("ascii", "backslashreplace")
 
 
-def _server_name(ext: _Reader) -> str | None:
-    names = ext.vector(2)
-    while names.remaining():
-        name_type = names.u8()
-        name = _bytes_of(names.vector(2))
+def _server_name(data: bytes, pos: int, end: int) -> str | None:
+    pos, names_end = _vector(data, pos, end, 2)
+    while pos < names_end:
+        if pos + 1 > names_end:
+            raise TlsError(_PAST)
+        name_type = data[pos]
+        start, pos = _vector(data, pos + 1, names_end, 2)
         if name_type == 0:
-            return _text(name)
+            return _text(data[start:pos])
     return None
 
 
-def _alpn_list(ext: _Reader) -> list[bytes]:
-    protocols = ext.vector(2)
+def _alpn_list(data: bytes, pos: int, end: int) -> list[bytes]:
+    pos, protocols_end = _vector(data, pos, end, 2)
     out: list[bytes] = []
-    while protocols.remaining():
-        out.append(_bytes_of(protocols.vector(1)))
+    while pos < protocols_end:
+        start, pos = _vector(data, pos, protocols_end, 1)
+        out.append(data[start:pos])
     return out
 
 
 def _server_hello(body: bytes, ctx: PacketContext) -> TlsServerHello:
-    r = _Reader(body)
-    legacy_version = r.u16()
-    random = r.take(32)
-    r.vector(1)  # legacy_session_id_echo
-    cipher = r.u16()
-    compression = r.u8()
+    end = len(body)
+    if end < 35:  # legacy_version, random, legacy_session_id_echo's length
+        raise TlsError(_PAST)
+    legacy_version = (body[0] << 8) | body[1]
+    random = body[2:34]
+    _, pos = _vector(body, 34, end, 1)  # legacy_session_id_echo
+    if pos + 3 > end:  # cipher_suite, compression_method
+        raise TlsError(_PAST)
+    cipher = (body[pos] << 8) | body[pos + 1]
+    compression = body[pos + 2]
+    pos += 3
     extensions: list[int] = []
     selected = legacy_version
     alpn: str | None = None
-    if r.remaining() >= 2:
-        exts = r.vector(2)
-        while exts.remaining():
-            ext_type = exts.u16()
-            ext = exts.vector(2)
-            if is_grease(ext_type):
+    if end - pos >= 2:
+        pos, exts_end = _vector(body, pos, end, 2)
+        while pos < exts_end:
+            if pos + 2 > exts_end:
+                raise TlsError(_PAST)
+            ext_type = (body[pos] << 8) | body[pos + 1]
+            start, pos = _vector(body, pos + 2, exts_end, 2)
+            if ext_type in _GREASE:
                 continue
             extensions.append(ext_type)
-            if ext_type == _EXT_SUPPORTED_VERSIONS and ext.remaining() >= 2:
-                selected = ext.u16()
-            elif ext_type == _EXT_ALPN and ext.remaining():
-                chosen = _alpn_list(ext)
+            if ext_type == _EXT_SUPPORTED_VERSIONS and pos - start >= 2:
+                selected = (body[start] << 8) | body[start + 1]
+            elif ext_type == _EXT_ALPN and pos > start:
+                chosen = _alpn_list(body, start, pos)
                 alpn = _text(chosen[0]) if chosen else None
     ext_tuple = tuple(extensions)
     text, digest = ja3s(legacy_version, cipher, ext_tuple)
@@ -518,6 +596,11 @@ _EXT_BASIC_CONSTRAINTS = "2.5.29.19"
 _MAX_NAME_PARTS = 64
 _MAX_EXTENSIONS = 64
 _MAX_SANS = 256
+_OIDS: dict[bytes, str] = {}
+_NAMES: dict[bytes, tuple[tuple[tuple[str, str], ...], str]] = {}
+_TIMES: dict[tuple[int, bytes], datetime] = {}
+"""Parsed OIDs, names and times by their DER content: certificates repeat their issuer (and
+a device its own name) on every connection, and a few dozen OIDs make up most of them."""
 
 
 class _Der:
@@ -576,6 +659,13 @@ def _expect(element: _Der, tag: int) -> _Der:
 
 def _oid(element: _Der) -> str:
     raw = _expect(element, _OID).content
+    text = _OIDS.get(raw)
+    if text is None:
+        text = _remember(_OIDS, raw, _oid_text(raw))
+    return text
+
+
+def _oid_text(raw: bytes) -> str:
     if not raw or len(raw) > 64:
         raise TlsError("bad OID length")
     arcs: list[int] = []
@@ -603,11 +693,19 @@ def _string(element: _Der) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _name(element: _Der) -> tuple[list[tuple[str, str]], str]:
+def _name(element: _Der) -> tuple[tuple[tuple[str, str], ...], str]:
     """Attributes in encoded order and the RFC 4514 string (reverse order)."""
+    raw = _expect(element, _SEQUENCE).content
+    name = _NAMES.get(raw)
+    if name is None:
+        name = _remember(_NAMES, raw, _name_of(element))
+    return name
+
+
+def _name_of(element: _Der) -> tuple[tuple[tuple[str, str], ...], str]:
     attributes: list[tuple[str, str]] = []
     rdns: list[str] = []
-    for rdn in _expect(element, _SEQUENCE).children(_MAX_NAME_PARTS):
+    for rdn in element.children(_MAX_NAME_PARTS):
         parts: list[str] = []
         for atv in _expect(rdn, _SET).children(_MAX_NAME_PARTS):
             pair = _expect(atv, _SEQUENCE).children(4)
@@ -619,7 +717,7 @@ def _name(element: _Der) -> tuple[list[tuple[str, str]], str]:
             attributes.append((key, value))
             parts.append(f"{key}={_escape(value)}")
         rdns.append("+".join(parts))
-    return attributes, ",".join(reversed(rdns))
+    return tuple(attributes), ",".join(reversed(rdns))
 
 
 def _escape(value: str) -> str:
@@ -631,19 +729,27 @@ def _escape(value: str) -> str:
     return out
 
 
-def _first(attributes: list[tuple[str, str]], key: str) -> str | None:
+def _first(attributes: tuple[tuple[str, str], ...], key: str) -> str | None:
     return next((value for k, value in attributes if k == key), None)
 
 
 def _time(element: _Der) -> datetime:
-    text = element.content.decode("ascii", "replace")
+    key = (element.tag, element.content)
+    value = _TIMES.get(key)
+    if value is None:
+        value = _remember(_TIMES, key, _time_of(*key))
+    return value
+
+
+def _time_of(tag: int, content: bytes) -> datetime:
+    text = content.decode("ascii", "replace")
     try:
-        if element.tag == _UTC_TIME:
+        if tag == _UTC_TIME:
             # YYMMDDHHMM[SS]Z (RFC 5280 §4.1.2.5.1: YY < 50 means 20YY)
             year = int(text[0:2])
             year += 2000 if year < 50 else 1900
             rest = text[2:]
-        elif element.tag == _GENERALIZED_TIME:
+        elif tag == _GENERALIZED_TIME:
             year = int(text[0:4])
             rest = text[4:]
         else:
