@@ -59,6 +59,8 @@ def test_public_api_is_locked() -> None:
     assert sorted(medsec.inventory.__all__) == [
         "CaptureStatus",
         "CaptureView",
+        "DeviceQuery",
+        "DeviceView",
         "EdgeQuery",
         "EdgeView",
         "FlowQuery",
