@@ -19,6 +19,7 @@ from typing import Any
 from medsec.identify.facts import fact_of
 from medsec.identify.flow_labels import EdgeLabels, edge_labels
 from medsec.inventory.facts import facts_json
+from medsec.inventory.models import sqlite_time
 from medsec.model.config import SiteNetworks
 from medsec.model.observations import Observation
 from medsec.model.traffic import CaptureSummary, FlowRecord
@@ -124,6 +125,29 @@ def ns_time(ts_ns: int) -> datetime:
     """Nanoseconds since the Unix epoch as an aware UTC datetime, truncated to the
     microsecond (what both engines store)."""
     return EPOCH + timedelta(microseconds=ts_ns // 1000)
+
+
+def ns_time_converter(time: TimeConverter) -> Callable[[int], Any]:
+    """``time(ns_time(ts_ns))`` as one function of ``ts_ns``.
+
+    For SQLite's text (``sqlite_time``: ``2026-01-05 08:00:00.123456``, fixed width) the
+    text of each second is made once and the microseconds appended: the same text at a
+    third of the cost, as observations come many per second.
+    """
+    if time is not sqlite_time:
+        return lambda ts_ns: time(ns_time(ts_ns))
+    seconds: dict[int, str] = {}
+
+    def text(ts_ns: int) -> str:
+        second, micros = divmod(ts_ns // 1000, 1_000_000)
+        head = seconds.get(second)
+        if head is None:
+            if len(seconds) >= 65536:  # observations come in time order: old seconds are done
+                seconds.clear()
+            head = seconds[second] = sqlite_time(EPOCH + timedelta(seconds=second))[:-6]
+        return f"{head}{micros:06d}"
+
+    return text
 
 
 _KINDS: dict[type[Observation], tuple[str, str]] = {}
@@ -256,7 +280,7 @@ class CaptureRows:
 
         MACs are stored lower-case, like bindings', so a MAC filter finds them.
         """
-        observations, t = self.observations, self.time
+        observations, ts = self.observations, ns_time_converter(self.time)
         for start in range(0, len(observations), batch):
             rows = []
             for o in observations[start : start + batch]:
@@ -266,7 +290,7 @@ class CaptureRows:
                 rows.append(
                     (
                         capture_id,
-                        t(ns_time(c.ts_ns)),
+                        ts(c.ts_ns),
                         protocol,
                         kind,
                         c.transport,
