@@ -38,15 +38,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import ClassVar
-
-from pydicom import config as pydicom_config
-from pydicom.charset import convert_encodings, decode_bytes, default_encoding
-from pydicom.dataelem import RawDataElement
-from pydicom.filereader import data_element_generator
-from pydicom.tag import BaseTag
-from pydicom.uid import UID
-from pydicom.valuerep import TEXT_VR_DELIMS
+from typing import TYPE_CHECKING, ClassVar
 
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
@@ -61,6 +53,12 @@ from medsec.model.observations.dicom import (
     DicomPresentationContextResult,
     DicomRoleSelection,
 )
+
+if TYPE_CHECKING:
+    from pydicom.tag import BaseTag
+
+# pydicom (about 50 ms to import) is imported where a UID is named or a data set read, so a
+# capture without DICOM does not pay for it.
 
 logger = logging.getLogger(__name__)
 
@@ -250,6 +248,9 @@ def uid_name(uid: str) -> str:
     """Name of ``uid`` in the DICOM UID registry (pydicom's dictionary), else ``""``."""
     if not _is_uid(uid):
         return ""
+    from pydicom import config as pydicom_config
+    from pydicom.uid import UID
+
     known = UID(uid, validation_mode=pydicom_config.IGNORE)
     if known.type:
         return str(known.name)
@@ -562,6 +563,9 @@ def _transfer_syntax_encoding(uid: str) -> _Encoding | None:
     """Encoding of a transfer syntax UID; None when pydicom does not know it (private)."""
     if not _is_uid(uid):
         return None
+    from pydicom import config as pydicom_config
+    from pydicom.uid import UID
+
     try:
         ts = UID(uid, validation_mode=pydicom_config.IGNORE)
         if not ts.is_transfer_syntax:
@@ -598,6 +602,9 @@ def _inflate(data: bytes, whole: bool) -> tuple[bytes, bool]:
 
 def _values(raw: bytes, encodings: list[str]) -> tuple[str, ...]:
     """Non-empty values of a text element, decoded, stripped, unprintables replaced."""
+    from pydicom.charset import decode_bytes
+    from pydicom.valuerep import TEXT_VR_DELIMS
+
     try:
         text = decode_bytes(raw[:_MAX_VALUE_BYTES], encodings, TEXT_VR_DELIMS)
     except Exception:  # pydicom's decoders on hostile bytes and character sets
@@ -613,6 +620,8 @@ def _values(raw: bytes, encodings: list[str]) -> tuple[str, ...]:
 def _encodings(charset: bytes | None) -> list[str]:
     """Python codecs of a Specific Character Set (0008,0005) value; the default when absent
     or unknown."""
+    from pydicom.charset import convert_encodings, default_encoding
+
     if not charset:
         return [default_encoding]
     terms = [t.strip(" \x00") for t in charset[:256].decode("latin-1").split("\\")][:8]
@@ -630,6 +639,9 @@ def _read_elements(data: bytes, encoding: _Encoding) -> tuple[dict[int, bytes], 
     undefined-length sequences included, are skipped or parsed past by pydicom and never
     kept; an element cut by the end of ``data`` is dropped; whatever breaks the reader ends
     it."""
+    from pydicom.dataelem import RawDataElement
+    from pydicom.filereader import data_element_generator
+
     found: dict[int, bytes] = {}
     stopped = False
 

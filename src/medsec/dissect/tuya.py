@@ -27,10 +27,6 @@ import struct
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
 from medsec.model.observations.infrastructure import TuyaDiscovery
@@ -54,6 +50,8 @@ class TuyaError(DissectError):
 def _ecb_decrypt(data: bytes) -> bytes:
     if not data or len(data) % 16:
         raise TuyaError(f"encrypted payload of {len(data)} bytes is not whole AES blocks")
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # only if used
+
     decryptor = Cipher(algorithms.AES(UDP_KEY), modes.ECB()).decryptor()  # noqa: S305
     plain = decryptor.update(data) + decryptor.finalize()
     pad = plain[-1]
@@ -99,6 +97,9 @@ def _frame_6699(payload: bytes) -> tuple[int, bytes, bool]:
     if payload[end : end + 4] != SUFFIX_6699:
         raise TuyaError("0x6699 frame without its 0x00009966 suffix")
     iv = payload[18:30]
+    from cryptography.exceptions import InvalidTag  # cryptography: only when a frame is read
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         plain = AESGCM(UDP_KEY).decrypt(iv, payload[30:end], payload[4:18])
     except InvalidTag as exc:

@@ -27,9 +27,6 @@ import zlib
 from collections.abc import Iterator
 from typing import ClassVar
 
-import defusedxml.ElementTree as DefusedET
-from defusedxml import DefusedXmlException
-
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
 from medsec.model.observations.discovery import DpwsDeviceMetadata, WsDiscoveryMessage
@@ -110,6 +107,9 @@ def parse_xml(data: bytes) -> _Node:
     """The document element of ``data`` as a light tree keeping each element's in-scope
     namespace prefixes; ``WsDiscoveryError`` for malformed XML, any DTD or entity
     declaration (defusedxml), or a document beyond the element and depth bounds."""
+    import defusedxml.ElementTree as DefusedET  # imported when a document is read
+    from defusedxml import DefusedXmlException
+
     stack: list[_Node] = []
     root: _Node | None = None
     pending: dict[str, str] = {}
