@@ -261,6 +261,8 @@ def uid_name(uid: str) -> str:
 def _text(raw: bytes | memoryview) -> str:
     """Printable ASCII of a fixed or UID field, padding stripped, bounded."""
     chars = bytes(raw[:_MAX_TEXT]).strip(b" \x00").decode("latin-1")
+    if chars.isascii() and chars.isprintable():  # the usual case: nothing to replace
+        return chars
     return "".join(c if " " <= c <= "~" else "\ufffd" for c in chars)
 
 

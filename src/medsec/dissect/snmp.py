@@ -110,7 +110,20 @@ def _integer(data: bytes, start: int, stop: int) -> int:
     return int.from_bytes(data[start:stop], "big", signed=True)
 
 
+_OIDS: dict[bytes, str] = {}
+"""Dotted text of the OIDs seen (agents answer the same system-group OIDs again and again)."""
+
+
 def _oid(raw: bytes) -> str:
+    text = _OIDS.get(raw)
+    if text is None:
+        if len(_OIDS) >= 4096:
+            _OIDS.clear()
+        text = _OIDS[raw] = _oid_text(raw)
+    return text
+
+
+def _oid_text(raw: bytes) -> str:
     if not raw or len(raw) > MAX_OID_BYTES:
         raise SnmpError(f"OID of {len(raw)} bytes")
     arcs: list[int] = []

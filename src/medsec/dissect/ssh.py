@@ -78,8 +78,12 @@ def _walk(data: bytes, ctx: PacketContext, out: list[Observation]) -> None:
         pos = end + 1
 
 
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t"
+
+
 def _printable(line: bytes) -> bool:
-    return all(0x20 <= b < 0x7F or b == 0x09 for b in line)
+    """Only printable ASCII and tabs (nothing left once those are deleted)."""
+    return not line.translate(None, _PRINTABLE)
 
 
 def banner(line: bytes, ctx: PacketContext) -> SshBanner:
