@@ -224,7 +224,7 @@ class DissectPipeline:
             flow.directions[direction].tried = True
             if flow.dissector is not None:
                 self._claim(fid, flow.dissector)
-        if flow.dissector is None and all(d.tried for d in flow.directions):
+        if flow.dissector is None and flow.directions[0].tried and flow.directions[1].tried:
             del self._flows[fid]
             self._off(fid)
             return None
@@ -267,7 +267,7 @@ class DissectPipeline:
     # ------------------------------------------------------------------ dissecting
 
     def _maybe_done(self, fid: int, flow: _Flow) -> None:
-        if all(d.done for d in flow.directions):
+        if flow.directions[0].done and flow.directions[1].done:
             self._flows.pop(fid, None)
             self._off(fid)
 
@@ -299,8 +299,13 @@ class DissectPipeline:
     def _context(self, row: list[int], transport: Transport) -> PacketContext:
         src_ip = dst_ip = None
         if transport != "l2":
-            src_ip = self._ip(row[k.E_SRC_HI], row[k.E_SRC_LO])
-            dst_ip = self._ip(row[k.E_DST_HI], row[k.E_DST_LO])
+            ips = self._ips
+            src = row[k.E_SRC_HI], row[k.E_SRC_LO]
+            dst = row[k.E_DST_HI], row[k.E_DST_LO]
+            src_ip = ips.get(src) or self._ip(*src)
+            dst_ip = ips.get(dst) or self._ip(*dst)
+        macs = self._macs
+        src_mac, dst_mac = row[k.E_SRC_MAC], row[k.E_DST_MAC]
         return PacketContext(
             ts_ns=row[k.E_TS],
             transport=transport,
@@ -308,8 +313,8 @@ class DissectPipeline:
             dst_ip=dst_ip,
             src_port=row[k.E_SPORT],
             dst_port=row[k.E_DPORT],
-            src_mac=self._mac(row[k.E_SRC_MAC]),
-            dst_mac=self._mac(row[k.E_DST_MAC]),
+            src_mac=macs[src_mac] if src_mac in macs else self._mac(src_mac),
+            dst_mac=macs[dst_mac] if dst_mac in macs else self._mac(dst_mac),
             vlan=row[k.E_VLAN],
             ethertype=row[k.E_ETHERTYPE],
             flow_id=row[k.E_FLOW_ID],
