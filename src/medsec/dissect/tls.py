@@ -378,8 +378,6 @@ def _text(raw: bytes) -> str:
 def _server_name(data: bytes, pos: int, end: int) -> str | None:
     pos, names_end = _vector(data, pos, end, 2)
     while pos < names_end:
-        if pos + 1 > names_end:
-            raise TlsError(_PAST)
         name_type = data[pos]
         start, pos = _vector(data, pos + 1, names_end, 2)
         if name_type == 0:
