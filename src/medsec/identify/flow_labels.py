@@ -53,6 +53,20 @@ class LabelRules:
     credentials: Mapping[str, tuple[_FactTest, ...]]
     names: Mapping[str, tuple[str, ...]]
 
+    @property
+    def kinds(self) -> frozenset[str]:
+        """Observation kinds that can label an edge: the others need not become facts."""
+        return (
+            frozenset(self.phi)
+            | frozenset(self.credentials)
+            | frozenset(self.names)
+            | _READ_BY_KIND
+        )
+
+
+_READ_BY_KIND = frozenset({"DnsAliasRecord", "DnsAddressRecord", "StartTlsRequest"})
+"""Kinds ``edge_labels`` reads by name: DNS answers (destination names), STARTTLS."""
+
 
 def _tests(entries: Iterable[Mapping[str, Any]]) -> dict[str, tuple[_FactTest, ...]]:
     out: dict[str, list[_FactTest]] = {}

@@ -65,3 +65,14 @@ def test_ip_literals_are_not_names_and_unlabelled_edges_are_left_out() -> None:
     labels = edge_labels(flows, facts)
     assert labels[WEB].destination_name is None and labels[WEB].cleartext
     assert HL7 not in labels
+
+
+def test_the_kinds_that_can_label_an_edge() -> None:
+    from medsec.identify.flow_labels import label_rules
+
+    kinds = label_rules().kinds
+    for kind in ("Hl7Message", "DicomCommand", "FhirInteraction", "CleartextCredentials",
+                 "HttpRequest", "SnmpMessage", "TlsClientHello", "DnsAddressRecord",
+                 "DnsAliasRecord", "StartTlsRequest"):  # fmt: skip
+        assert kind in kinds, kind
+    assert "NtpMessage" not in kinds
