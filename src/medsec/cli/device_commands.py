@@ -28,6 +28,7 @@ from medsec.cli.main import (
 )
 from medsec.cli.progress import stderr
 from medsec.service import devices as devices_service
+from medsec.service import inventory as inv
 
 FORMATS = ("table", "json", "csv", "fhir")
 
@@ -134,7 +135,7 @@ def device(
             [
                 {
                     **devices_service.device_json(d),
-                    "peers": [_peer(ip, e) for e in peers for ip in (d.ips or [""])[:1]],
+                    "peers": inv.rows(list(peers)),
                 }
                 for d, peers in shown
             ]
@@ -142,23 +143,6 @@ def device(
         return
     for d, peers in shown:
         _print_device(devices_service.device_json(d), peers)
-
-
-def _peer(own_ip: str, e: Any) -> dict[str, Any]:
-    return {
-        "client": e.client,
-        "server": e.server,
-        "transport": e.transport,
-        "server_port": e.server_port,
-        "app": e.app,
-        "flows": e.flows,
-        "bytes": e.bytes,
-        "external": e.external,
-        "cleartext": e.cleartext,
-        "phi": e.phi,
-        "credentials_in_clear": e.credentials_in_clear,
-        "destination_name": e.destination_name,
-    }
 
 
 def _print_device(d: dict[str, Any], peers: list[Any]) -> None:

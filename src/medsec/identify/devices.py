@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import yaml
 
-from medsec.identify.engine import AttributeResult, IdentifyEngine
+from medsec.identify.engine import AttributeResult, IdentifyEngine, is_host_address
 from medsec.identify.facts import Fact, fact_of
 from medsec.identify.flow_labels import label_rules
 from medsec.identify.hardware import hardware_address
@@ -259,7 +259,7 @@ class DeviceMap:
     def _resolve(self, ip: str | None, mac: str | None, ts_ns: int) -> tuple[str | None, bool]:
         if ip is not None and not _addressless_ip(ip) and not self.internal.get(ip, False):
             # frames from outside carry the router's MAC: the address alone names the host
-            if not self._external_devices or _group_ip(ip):
+            if not self._external_devices or not is_host_address(ip):
                 return None, True
             key = f"ip:{ip}"
             if key not in self.held_ips:
@@ -296,14 +296,6 @@ def _addressless_ip(ip: str) -> bool:
     return ip in ("0.0.0.0", "::")
 
 
-def _group_ip(ip: str) -> bool:
-    """Multicast or broadcast: nobody in particular."""
-    if ":" in ip:
-        return ip.lower().startswith("ff")
-    first = ip.split(".", 1)[0]
-    return ip == "255.255.255.255" or (first.isdigit() and 224 <= int(first) <= 239)
-
-
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] <= b[1] and b[0] <= a[1]
 
@@ -332,11 +324,17 @@ class _IdentifierField:
 
 
 @lru_cache(maxsize=1)
+def _device_data() -> Any:
+    """``rules/devices/identifiers.yaml``, parsed once."""
+    text = resources.files("medsec.rules").joinpath("devices/identifiers.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
 def _relayed() -> dict[tuple[str, str], frozenset[str]]:
     """(category, attribute) -> observations whose facts about that attribute describe other
     devices' objects when the device is of that category."""
-    text = resources.files("medsec.rules").joinpath("devices/identifiers.yaml").read_text()
-    raw = yaml.safe_load(text)
+    raw = _device_data()
     out: dict[tuple[str, str], set[str]] = defaultdict(set)
     try:
         for entry in raw.get("relayed", []):
@@ -362,8 +360,7 @@ def _own(attributes: tuple[AttributeResult, ...]) -> tuple[AttributeResult, ...]
 
 @lru_cache(maxsize=1)
 def _identifier_fields() -> dict[str, list[_IdentifierField]]:
-    text = resources.files("medsec.rules").joinpath("devices/identifiers.yaml").read_text()
-    raw = yaml.safe_load(text)
+    raw = _device_data()
     try:
         fields: dict[str, list[_IdentifierField]] = defaultdict(list)
         for e in raw["identifiers"]:

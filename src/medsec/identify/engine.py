@@ -104,7 +104,7 @@ def host_of(fact: Fact, end: Literal["src", "dst"]) -> str | None:
     """The default subject: the IP address at that end; a sender without one (a DHCP
     client before its lease) is named by its MAC; multicast and broadcast are nobody."""
     ip = fact.src_ip if end == "src" else fact.dst_ip
-    if ip is not None and _is_host_address(ip):
+    if ip is not None and is_host_address(ip):
         return ip
     return fact.src_mac if end == "src" else None
 
@@ -265,7 +265,7 @@ def _hashable(value: object) -> object:
 _UNSPECIFIED = frozenset({"0.0.0.0", "::", "255.255.255.255"})
 
 
-def _is_host_address(ip: str) -> bool:
+def is_host_address(ip: str) -> bool:
     """Unicast and specified: an address a single host answers to."""
     if ip in _UNSPECIFIED:
         return False

@@ -102,7 +102,7 @@ def _ends(transport: str, a: str, pa: int, b: str, pb: int) -> tuple[str, str, s
 
 def _literal_ip(name: str) -> bool:
     try:
-        ipaddress.ip_address(name.strip("[]").rsplit(":", 1)[0] if name.count(":") == 1 else name)
+        ipaddress.ip_address(name.strip("[]"))
     except ValueError:
         return False
     return True

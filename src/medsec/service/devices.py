@@ -24,6 +24,7 @@ from medsec.inventory.device_rows import DeviceRow, ServiceRow, ns
 from medsec.inventory.views import DeviceQuery, DeviceView, EdgeQuery, EdgeView
 from medsec.model.config import Settings
 from medsec.report.devices import csv_text, fhir_bundle
+from medsec.report.rows import iso
 
 __all__ = [
     "DeviceQuery",
@@ -118,8 +119,8 @@ def _time(ts_ns: int) -> datetime:
     return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC)
 
 
-def _iso(ts_ns: int) -> str:
-    return _time(ts_ns).isoformat().replace("+00:00", "Z")
+def _iso(ts_ns: int) -> str | None:
+    return iso(_time(ts_ns))
 
 
 def _evidence(e: Evidence) -> dict[str, Any]:
@@ -173,8 +174,8 @@ def device_row(identity: DeviceIdentity, services: Sequence[ServiceRow]) -> Devi
                 "port": s.port,
                 "app": s.app,
                 "flows": s.flows,
-                "first_seen": s.first_seen.isoformat().replace("+00:00", "Z"),
-                "last_seen": s.last_seen.isoformat().replace("+00:00", "Z"),
+                "first_seen": iso(s.first_seen),
+                "last_seen": iso(s.last_seen),
             }
             for s in sorted(services, key=lambda s: (s.transport, s.port, s.app or ""))
         ],
@@ -280,13 +281,13 @@ def device_json(device: DeviceView) -> dict[str, Any]:
                 "kind": a.kind,
                 "value": a.value,
                 "vlan": a.vlan,
-                "first_seen": a.first_seen.isoformat().replace("+00:00", "Z"),
-                "last_seen": a.last_seen.isoformat().replace("+00:00", "Z"),
+                "first_seen": iso(a.first_seen),
+                "last_seen": iso(a.last_seen),
             }
             for a in device.addresses
         ],
-        "first_seen": device.first_seen.isoformat().replace("+00:00", "Z"),
-        "last_seen": device.last_seen.isoformat().replace("+00:00", "Z"),
+        "first_seen": iso(device.first_seen),
+        "last_seen": iso(device.last_seen),
     }
 
 
