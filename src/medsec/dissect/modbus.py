@@ -36,6 +36,57 @@ DEVICE_OBJECTS = {
 }
 
 
+MAX_SIGNATURE_ADUS = 16
+EXCEPTION_CODES = frozenset({1, 2, 3, 4, 5, 6, 8, 10, 11})
+"""Exception codes of Modbus Application Protocol v1.1b3 section 7."""
+_FIXED = {
+    # function code: (request PDU size, response PDU size); None: counted by a byte count
+    5: (5, 5),
+    6: (5, 5),
+    7: (1, 2),
+    11: (1, 5),
+    12: (1, None),
+    15: (None, 5),
+    16: (None, 5),
+    17: (1, None),
+    22: (7, 7),
+}
+
+
+def pdu_fits(pdu: bytes) -> bool:
+    """Whether ``pdu`` has the size its function code gives a request or a response
+    (Modbus Application Protocol v1.1b3 section 6), or is an exception response (section 7).
+    Byte counts must account for the rest of the PDU exactly."""
+    n = len(pdu)
+    if n == 0:
+        return False
+    code = pdu[0]
+    if code & 0x80:
+        return code & 0x7F in REQUEST_CODES and n == 2 and pdu[1] in EXCEPTION_CODES
+    if code not in REQUEST_CODES:
+        return False
+    counted = n >= 2 and n == 2 + pdu[1]  # function code, byte count, that many bytes
+    if code in (1, 2, 3, 4):  # read coils/inputs/registers: start and quantity, or values
+        return n == 5 or (counted and n >= 3 and (code <= 2 or n % 2 == 0))
+    if code in _FIXED:
+        request, response = _FIXED[code]
+        if n in (request, response):
+            return True
+        if code in (15, 16):  # write multiple: start, quantity, byte count, values
+            return n >= 7 and n == 6 + pdu[5]
+        return response is None and counted
+    if code == 8:  # diagnostics: sub-function 0-20 and 2-byte data words, echoed back
+        return n >= 5 and n % 2 == 1 and pdu[1] == 0 and pdu[2] <= 20
+    if code in (20, 21):  # file record: byte count and sub-requests, both ways
+        return counted and n >= 3
+    if code == 23:  # read/write multiple registers: 4 words, byte count, values; or values
+        return (n >= 12 and n == 10 + pdu[9]) or (counted and n >= 4 and n % 2 == 0)
+    if code == 24:  # read FIFO queue: pointer address; or 2-byte byte count, count, values
+        return n == 3 or (n >= 5 and n == 3 + int.from_bytes(pdu[1:3], "big"))
+    # 43: encapsulated interface transport, MEI 13 (CANopen) or 14 (device identification)
+    return n >= 2 and pdu[1] in (13, 14) and (pdu[1] == 13 or n == 4 or n >= 7)
+
+
 class ModbusError(DissectError):
     """A Modbus/TCP stream is malformed (protocol id not 0, length out of range)."""
 
@@ -76,14 +127,25 @@ class ModbusDissector:
     datagrams: ClassVar[int] = 0
 
     def signature(self, head: bytes) -> bool:
-        """One whole request ADU: protocol id 0, a length that ends exactly at the end of the
-        payload, a public function code."""
-        return (
-            len(head) >= 8
-            and head[2:4] == b"\x00\x00"
-            and int.from_bytes(head[4:6], "big") == len(head) - 6
-            and head[7] in REQUEST_CODES
-        )
+        """Whole ADUs back to back up to the end of the payload (at most ``MAX_SIGNATURE_ADUS``),
+        each with protocol id 0, a length of 2-254, a unit id that is not reserved and a PDU
+        whose size is the one its public function code gives a request or a response (or an
+        exception with a defined code). A BER SEQUENCE with a four-byte length (``30 84 00 00
+        LL LL``, Active Directory's LDAP answers) has an MBAP-like header but no such PDU."""
+        pos = 0
+        for _ in range(MAX_SIGNATURE_ADUS):
+            if pos + 8 > len(head) or head[pos + 2 : pos + 4] != b"\x00\x00":
+                return False
+            length = int.from_bytes(head[pos + 4 : pos + 6], "big")
+            end = pos + 6 + length
+            if not 2 <= length <= 254 or end > len(head) or 248 <= head[pos + 6] <= 254:
+                return False
+            if not pdu_fits(head[pos + 7 : end]):
+                return False
+            if end == len(head):
+                return True
+            pos = end
+        return False
 
     def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
         if len(payload) < 8:

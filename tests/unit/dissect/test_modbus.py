@@ -103,3 +103,78 @@ def test_real_register_reads(shared_data: Path) -> None:
         ("client", (3,)),
         ("server", (3,)),
     }
+
+
+# Active Directory's LDAP answers use BER's four-byte length form: 30 84 00 00 00 LL is an
+# MBAP-like header (protocol id 0, "length" LL = the bytes that follow), then 02 01 id
+# (INTEGER messageID) reads as unit 2, function 1. This bindResponse(1) success is frame 5 of
+# zeek/ldap_simpleauth.pcap (Global Catalog, TCP 3268).
+AD_BIND_RESPONSE = bytes.fromhex("3084000000100201016184000000070a010004000400")
+
+
+@pytest.mark.parametrize(
+    "pdu",
+    [
+        b"\x01\x00\x13\x00\x25",  # read coils request: start 19, 37 coils
+        b"\x01\x05\xcd\x6b\xb2\x0e\x1b",  # its response: 5 bytes of coil status
+        b"\x03\x00\x6b\x00\x03",  # read holding registers: start 107, 3 registers
+        b"\x03\x06\x02\x2b\x00\x00\x00\x64",  # response: 3 registers
+        b"\x05\x00\xac\xff\x00",  # write single coil (request and echo)
+        b"\x07",  # read exception status request
+        b"\x07\x6d",  # its response
+        b"\x08\x00\x00\xa5\x37",  # diagnostics: return query data
+        b"\x0b\x00\x00\x01\x08",  # get comm event counter response
+        b"\x0f\x00\x13\x00\x0a\x02\xcd\x01",  # write multiple coils request
+        b"\x10\x00\x01\x00\x02\x04\x00\x0a\x01\x02",  # write multiple registers request
+        b"\x10\x00\x01\x00\x02",  # its response
+        b"\x16\x00\x04\x00\xf2\x00\x25",  # mask write register
+        b"\x17\x00\x03\x00\x06\x00\x0e\x00\x03\x06\x00\xff\x00\xff\x00\xff",  # read/write
+        b"\x18\x04\xde",  # read FIFO queue request
+        b"\x2b\x0e\x01\x00",  # read device identification request
+        b"\x83\x02",  # exception: illegal data address
+    ],
+)
+def test_signature_takes_spec_pdus(pdu: bytes) -> None:
+    """Modbus Application Protocol v1.1b3 section 6 examples, each as one ADU."""
+    assert D.signature(adu(1, 1, pdu))
+    assert D.signature(adu(1, 1, pdu) + adu(2, 255, b"\x03\x00\x00\x00\x01"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        AD_BIND_RESPONSE,
+        adu(1, 1, b"\x03\x00\x00\x00"),  # read request one byte short
+        adu(1, 1, b"\x03\x05\x00\x00\x00\x00\x00"),  # odd register byte count
+        adu(1, 1, b"\x10\x00\x01\x00\x02\x04\x00\x0a\x01"),  # byte count past the PDU
+        adu(1, 1, b"\x83\x07"),  # exception code 7 is not defined
+        adu(1, 1, b"\x64\x00"),  # function 100: not public
+        adu(1, 250, b"\x03\x00\x00\x00\x01"),  # reserved unit id
+        adu(1, 1, b"\x03\x00\x00\x00\x01") + b"\x00",  # a stray byte after the ADU
+        adu(1, 1, b"\x03\x00\x00\x00\x01")[:-1],  # cut
+    ],
+)
+def test_signature_refuses_what_is_not_whole_modbus(data: bytes) -> None:
+    assert not D.signature(data)
+
+
+def test_ldap_answers_of_a_global_catalog_are_not_modbus(shared_data: Path) -> None:
+    """Regression: the server's bindResponse made 10.0.0.2 a Modbus server."""
+    heads = list(payloads(shared_data / "pcap/zeek/ldap_simpleauth.pcap"))
+    assert AD_BIND_RESPONSE in {p.data[: len(AD_BIND_RESPONSE)] for p in heads}
+    assert heads and not any(D.signature(p.data) for p in heads)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["zeek/modbus_modbus-eit.pcap", "zeek/modbus_modbusBig.pcap",
+     "zeek/modbus_modbusSmall.pcap", "ndpi/modbus.pcap"],
+)  # fmt: skip
+def test_signature_takes_the_first_adu_of_every_real_direction(
+    shared_data: Path, name: str
+) -> None:
+    heads = list(payloads(shared_data / "pcap" / name, ports={502}))
+    assert heads
+    for p in heads:
+        first = p.data[: 6 + int.from_bytes(p.data[4:6], "big")]
+        assert D.signature(first), first.hex()
