@@ -34,6 +34,7 @@ from medsec.dissect.modbus import ModbusDissector
 from medsec.dissect.mysql import MysqlDissector
 from medsec.dissect.natpmp import NatPmpDissector
 from medsec.dissect.netbios import NetbiosNsDissector
+from medsec.dissect.netbios_dgm import NetbiosDgmDissector
 from medsec.dissect.ntp import NtpDissector
 from medsec.dissect.poct import PoctDissector
 from medsec.dissect.postgres import PostgresDissector
@@ -71,6 +72,7 @@ def default_dissectors() -> list[Dissector]:
         Dhcpv6Dissector(),
         DnsDissector(),
         NetbiosNsDissector(),
+        NetbiosDgmDissector(),
         SsdpDissector(),
         LldpDissector(),
         CdpDissector(),
