@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -379,6 +379,28 @@ def _identifier_fields() -> dict[str, list[_IdentifierField]]:
     return dict(fields)
 
 
+def _host_name(fact: Fact, spec: _IdentifierField, name: str, address: object) -> Fact:
+    """A ``HostName`` fact restating a host name ``fact`` carried, with the named device as
+    its source end (so the rules of ``fingerprints/hostnames.yaml`` read it as its own)."""
+    ip: str | None
+    mac: str | None
+    if spec.ip_field is not None:
+        ip, mac = str(address), None
+    elif spec.subject == "dst":
+        ip, mac = fact.dst_ip, fact.dst_mac
+    else:
+        ip, mac = fact.src_ip, fact.src_mac
+    return replace(
+        fact,
+        kind="HostName",
+        src_ip=ip,
+        src_mac=mac,
+        dst_ip=None,
+        dst_mac=None,
+        fields={"name": name, "source": f"{fact.kind}.{spec.field}"},
+    )
+
+
 # -- the whole stage ---------------------------------------------------------------------------
 
 
@@ -410,13 +432,13 @@ def identify_devices(
         for device, held in devices.held_macs.items()
         for (mac, vlan), span in held.items()
     )
-    identities = {i.host: i for i in engine.identities()}
     id_fields = _identifier_fields()
     phi_tests = label_rules().phi
     identifiers: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     protocols: dict[str, set[str]] = defaultdict(set)
     phi: set[str] = set()
     seen: dict[str, list[int]] = {}
+    names: list[Fact] = []
     for fact in facts:
         ends = {"src": devices.subject(fact, "src"), "dst": devices.subject(fact, "dst")}
         for end in ends.values():
@@ -431,15 +453,21 @@ def identify_devices(
             value = fact.fields.get(spec.field)
             if not isinstance(value, str) or not value.strip():
                 continue
+            address = None
             if spec.ip_field is not None:
                 address = fact.fields.get(spec.ip_field)
                 owner = devices.device_of(str(address), None, fact.ts_ns) if address else None
             else:
                 owner = ends[spec.subject]
             if owner is not None:
-                identifiers[owner][spec.kind].add(value.strip())
+                names_of = identifiers[owner][spec.kind]
+                if spec.kind == "hostnames" and value.strip() not in names_of:
+                    names.append(_host_name(fact, spec, value.strip(), address))  # once a name
+                names_of.add(value.strip())
         if any(t.holds(fact) for t in phi_tests.get(fact.kind, ())):
             phi.update(d for d in ends.values() if d is not None)
+    engine.feed_facts(names)
+    identities = {i.host: i for i in engine.identities()}
     out = []
     for key in sorted(set(devices.devices()) | set(identities)):
         macs = tuple(

@@ -178,6 +178,50 @@ def test_identifiers_belong_to_the_end_the_field_names() -> None:
     assert pacs.identifiers["hostnames"] == ("pacs.hospital.local",)
 
 
+HOST_NAME_RULES = parse_rules(
+    {
+        "rules": [
+            {
+                "id": "t.hn",
+                "when": [
+                    {"observation": "HostName", "field": "name", "op": "regex", "value": "^pacs"}
+                ],
+                "weight": 30,
+                "yields": {"category": "pacs"},
+                "provenance": {"reference": "test"},
+            }
+        ]
+    },
+    "test",
+)
+
+
+def test_host_names_from_any_protocol_reach_the_named_device_as_host_name_facts() -> None:
+    sightings = [Sighting("10.0.0.5", A, 0, 0, 10 * S), Sighting("10.0.0.6", B, 0, 0, 10 * S)]
+    answer = fact(
+        "DnsAddressRecord",
+        src="10.0.0.9",
+        dst="10.0.0.5",
+        dst_mac=A,
+        ts=2 * S,
+        name="pacs.hospital.local",
+        address="10.0.0.6",
+        response=True,
+    )
+    devices = by_key(identify_devices(sightings, [answer], HOST_NAME_RULES, internal=INTERNAL))
+    pacs, asker = devices[f"mac:{B}"], devices[f"mac:{A}"]
+    assert pacs.value("category") == "pacs"
+    (category,) = [a for a in pacs.attributes if a.name == "category"]
+    (evidence,) = category.evidence
+    assert (evidence.observation, evidence.protocol, evidence.ts_ns) == (
+        "HostName",
+        "dnsaddressrecord",
+        2 * S,
+    )
+    assert evidence.fields == ("name",)
+    assert asker.value("category") is None  # the name is the answer's, not the asker's
+
+
 def test_an_archive_does_not_take_the_identity_of_the_images_it_forwards() -> None:
     rules = parse_rules(
         {

@@ -187,3 +187,19 @@ class NetbiosNodeStatus(Observation):
     """The node's name table, in order."""
     unit_id: str | None
     """The node's unit id (MAC address), None when absent or all zero."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostName(Observation):
+    """A name a device goes by, restated by identification from one of the observation fields
+    ``rules/devices/identifiers.yaml`` lists as host names (DHCP option 12, a NetBIOS
+    workstation name, SNMP sysName, a DNS answer for its address...), so one rule can read
+    every name whatever protocol carried it. ``ctx`` is that of the original observation with
+    the named device as its source end."""
+
+    PROTOCOL: ClassVar[str] = "hostname"
+
+    name: str
+    """As the protocol wrote it, trimmed."""
+    source: str
+    """``<observation kind>.<field>`` that carried it (``DhcpRequest.host_name``)."""
