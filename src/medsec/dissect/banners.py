@@ -27,6 +27,7 @@ from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
 from medsec.model.observations.cleartext import (
     CleartextCredentials,
+    MailUserAgent,
     ServiceBanner,
     ServiceCapabilities,
     SmtpHelo,
@@ -280,8 +281,39 @@ def _smtp_client(data: bytes, ctx: PacketContext) -> list[Observation]:
             out.append(StartTlsRequest(ctx=ctx, protocol="smtp", command="STARTTLS"))
             out.extend(_tls_after(data, after, ctx))
             break
-        elif verb in (b"DATA", b"BDAT") or not verb.isalpha():
-            break  # message content, or not SMTP commands
+        elif verb == b"DATA":
+            out.extend(_mail_agents(lines, ctx))
+            break
+        elif verb == b"BDAT" or not verb.isalpha():
+            break  # binary message chunks, or not SMTP commands
+    return out
+
+
+_AGENT_HEADERS = {b"x-mailer": "X-Mailer", b"user-agent": "User-Agent"}
+_MAX_AGENT = 200
+
+
+def _mail_agents(lines: Iterator[tuple[bytes, int]], ctx: PacketContext) -> list[Observation]:
+    """``X-Mailer`` / ``User-Agent`` of the message header that follows DATA (up to the
+    blank line that ends the header, RFC 5322 2.1); folded lines continue a field (2.2.3)."""
+    fields: list[tuple[bytes, bytearray]] = []
+    for line, _after in lines:
+        if not line:
+            break  # end of the header: the body is never read
+        if line[:1] in (b" ", b"\t"):
+            if fields:
+                fields[-1][1].extend(b" " + line.strip())
+            continue
+        name, colon, body = line.partition(b":")
+        if not colon:
+            break  # not a header field: not a message header
+        fields.append((name.strip().lower(), bytearray(body.strip())))
+    out: list[Observation] = []
+    for field_name, field_body in fields:
+        header = _AGENT_HEADERS.get(field_name)
+        value = _text(bytes(field_body[: _MAX_AGENT * 2]))[:_MAX_AGENT] if header else ""
+        if header and value:
+            out.append(MailUserAgent(ctx=ctx, header=header, value=value))
     return out
 
 

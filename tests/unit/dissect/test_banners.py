@@ -20,6 +20,7 @@ from medsec.dissect.banners import (
 )
 from medsec.model.observations.cleartext import (
     CleartextCredentials,
+    MailUserAgent,
     ServiceBanner,
     ServiceCapabilities,
     SmtpHelo,
@@ -152,6 +153,32 @@ def test_smtp_client_stops_at_data_and_starttls() -> None:
     body = b"DATA\r\nSubject: results for patient\r\nAUTH PLAIN " + b64(b"\0x\0y").encode()
     found = run(SMTP, b"HELO a\r\nMAIL FROM:<a@b>\r\n" + body + b"\r\n.\r\n")
     assert [type(o) for o in found] == [SmtpHelo]
+
+
+def test_smtp_message_names_its_mail_program_and_nothing_else() -> None:
+    message = (
+        b"EHLO ws-12\r\nMAIL FROM:<dr.a@hospital.example>\r\nRCPT TO:<lab@hospital.example>\r\n"
+        b"DATA\r\nFrom: Dr A <dr.a@hospital.example>\r\nSubject: Jane Doe, potassium\r\n"
+        b"User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0)\r\n"
+        b"\tGecko/20100101 Thunderbird/115.3.1\r\nX-Mailer: Apple Mail (2.2102)\r\n"
+        b"\r\nX-Mailer: in the body, not a header\r\n.\r\n"
+    )
+    found = run(SMTP, message)
+    agents = [o for o in found if isinstance(o, MailUserAgent)]
+    assert [(a.header, a.value) for a in agents] == [
+        (
+            "User-Agent",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:115.0)"
+            " Gecko/20100101 Thunderbird/115.3.1",
+        ),
+        ("X-Mailer", "Apple Mail (2.2102)"),
+    ]
+    assert "Jane" not in repr(found) and "dr.a" not in repr(found)
+    assert [
+        o
+        for o in run(SMTP, b"DATA\r\nnot a header line\r\nX-Mailer: x\r\n")
+        if isinstance(o, MailUserAgent)
+    ] == []
     tls = run(SMTP, b"EHLO a\r\nSTARTTLS\r\n" + CLIENT_HELLO)
     assert [type(o) for o in tls] == [SmtpHelo, StartTlsRequest, TlsClientHello]
     assert credentials(run(SMTP, b"AUTH CRAM-MD5\r\nZm9vIGJhcg==\r\n")) == []
@@ -287,6 +314,10 @@ def test_exim_smtp(shared_data: Path) -> None:
     password = base64.b64decode("cHVuamFiQDEyMw==").decode()  # the capture's password line
     assert password not in repr(found)
     assert {o.domain for o in found if isinstance(o, SmtpHelo)} == {"GP", "[192.168.133.100]"}
+    assert {o.value for o in found if isinstance(o, MailUserAgent)} == {
+        "Microsoft Office Outlook 12.0",
+        "Apple Mail (2.2102)",
+    }
 
 
 def test_openbsd_telnet(shared_data: Path) -> None:

@@ -71,6 +71,19 @@ class SmtpHelo(Observation):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MailUserAgent(Observation):
+    """The program that composed a message an SMTP client submitted: its ``X-Mailer`` or
+    ``User-Agent`` header (RFC 5322 optional fields; RFC 2076 3.6). No other header, and
+    nothing of the body, is read: addresses and subjects are people's data."""
+
+    PROTOCOL: ClassVar[str] = "smtp"
+    header: str
+    """``X-Mailer`` or ``User-Agent``, as the message spells the field name."""
+    value: str
+    """The field body, unfolded and trimmed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TelnetNegotiation(Observation):
     """Telnet option negotiation (RFC 854/855) and login prompts seen in one direction."""
 
