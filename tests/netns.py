@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -56,10 +57,27 @@ def require_netns() -> None:
         skip_or_fail(reason)
 
 
+def system_path() -> str:
+    """``PATH`` with ``/usr/sbin`` and without this Python environment's scripts: pynetdicom
+    installs console scripts named like DCMTK's tools (``storescp``, ``echoscu``), which an
+    activated virtualenv would otherwise put first."""
+    scripts = os.path.realpath(sysconfig.get_path("scripts"))
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
+    kept = [d for d in dirs if os.path.realpath(d) != scripts]
+    return os.pathsep.join([*kept, "/usr/sbin", "/sbin"])
+
+
+def system_tool(tool: str) -> str:
+    """The absolute path of a system program (see :func:`system_path`), or ``tool`` as given
+    when it is a path or not found (the run then fails naming it)."""
+    if os.sep in tool:
+        return tool
+    return shutil.which(tool, path=system_path()) or tool
+
+
 def missing_tools(*tools: str) -> list[str]:
-    """Those of ``tools`` (program names) not found on ``PATH`` (``/usr/sbin`` included)."""
-    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
-    return [tool for tool in tools if shutil.which(tool, path=path) is None]
+    """Those of ``tools`` (program names) not found on :func:`system_path`."""
+    return [tool for tool in tools if shutil.which(tool, path=system_path()) is None]
 
 
 @dataclass(frozen=True)
@@ -69,7 +87,7 @@ class Netns:
     name: str
 
     def argv(self, *command: str) -> list[str]:
-        return ["ip", "netns", "exec", self.name, *command]
+        return ["ip", "netns", "exec", self.name, system_tool(command[0]), *command[1:]]
 
     def run(
         self, *command: str, timeout: float = 30, check: bool = True
@@ -133,7 +151,7 @@ class Netns:
                 out, err = process.communicate()
                 raise AssertionError(
                     f"server exited {process.returncode} before listening on {port}: "
-                    f"{(err or out).strip()[-2000:]}"
+                    f"{(err or out or '(output in its log)').strip()[-2000:]}"
                 )
             time.sleep(0.05)
         raise AssertionError(f"nothing listens on {transport} port {port} in {self.name}")

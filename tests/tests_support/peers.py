@@ -38,7 +38,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from netns import PYTHON, Lan, Netns, lan, lan_mac, missing_tools, unavailable_reason
+from netns import (
+    PYTHON,
+    Lan,
+    Netns,
+    lan,
+    lan_mac,
+    missing_tools,
+    system_tool,
+    unavailable_reason,
+)
 
 PEER_TIMEOUT = 30.0
 """Seconds any one peer command may take."""
@@ -173,6 +182,9 @@ def _serving(
     process = _start(ns, log, *command)
     try:
         ns.wait_listening(port, transport=transport, process=process)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{command[0]} log: {_stop(process, log)[-2000:]}") from exc
+    try:
         yield process
     except BaseException:
         _stop(process, log)
@@ -741,7 +753,7 @@ def peer_versions() -> dict[str, str]:
     versions["pynetdicom"] = str(pynetdicom.__version__)
     if not missing_tools("storescp"):
         out = subprocess.run(
-            ["storescp", "--version"], capture_output=True, text=True, check=False
+            [system_tool("storescp"), "--version"], capture_output=True, text=True, check=False
         ).stdout
         if found := re.search(r"storescp v(\d+\.\d+\.\d+)", out):
             versions["dcmtk"] = found.group(1)
