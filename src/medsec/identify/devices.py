@@ -171,6 +171,9 @@ class DeviceMap:
         self._gateways = gateways
         self._external_devices = external_devices
         self._memo: dict[tuple[str | None, str | None], str | None] = {}
+        leased = _leased(facts, gateways)
+        if any(not internal.get(ip, False) for ip in leased):
+            internal = {**internal, **dict.fromkeys(leased, True)}
         spans: list[Sighting] = []
         for s in sightings:
             if s.mac is not None and (s.mac in gateways or not _unicast_mac(s.mac)):
@@ -286,6 +289,26 @@ class DeviceMap:
 
     def devices(self) -> list[str]:
         return sorted(set(self.held_macs) | set(self.held_ips))
+
+
+def _leased(facts: Sequence[Fact], gateways: frozenset[str]) -> set[str]:
+    """Addresses a DHCP server on the capturing network leased (ACK ``yiaddr``) or a client
+    on it renews from its own MAC (``ciaddr`` of a request sent unrelayed): these hosts are on
+    the site's networks whatever their addresses (campus and hospital LANs with public ranges),
+    so their frames carry their own MACs."""
+    out: set[str] = set()
+    for fact in facts:
+        if fact.kind == "DhcpServerReply" and fact.fields.get("message_type") == 5:
+            ip, mac = fact.fields.get("yiaddr"), fact.fields.get("client_mac")
+        elif fact.kind == "DhcpRequest" and not fact.fields.get("giaddr"):
+            ip, mac = fact.fields.get("ciaddr"), fact.fields.get("client_mac")
+            if mac != fact.src_mac:
+                continue
+        else:
+            continue
+        if ip and _unicast_mac(mac) and mac not in gateways and is_host_address(str(ip)):
+            out.add(str(ip))
+    return out
 
 
 def _addressless(fact: Fact) -> bool:

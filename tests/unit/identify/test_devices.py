@@ -148,6 +148,36 @@ def test_external_hosts_never_take_the_routers_identity() -> None:
     assert with_external[f"mac:{ROUTER}"].category == "unknown"
 
 
+def test_a_public_address_leased_on_the_site_keeps_its_own_mac() -> None:
+    public, relayed = "192.12.193.41", "192.12.193.77"
+    sightings = [
+        Sighting(public, A, 0, 0, 10 * S),
+        Sighting(relayed, ROUTER, 0, 0, 10 * S),
+        Sighting("8.8.8.8", ROUTER, 0, 0, 10 * S),
+    ]
+    renew = fact("DhcpRequest", src=public, src_mac=A, client_mac=A, ciaddr=public, giaddr=None)
+    # a relay agent forwards other clients' requests from the router's MAC: no locality
+    forwarded = fact(
+        "DhcpRequest", src=relayed, src_mac=ROUTER, client_mac=B, ciaddr=relayed, giaddr=relayed
+    )
+    monitor = fact(
+        "Hl7Message",
+        src=public,
+        dst="10.0.0.5",
+        src_mac=A,
+        sending_application="MON",
+        carries_phi=False,
+    )
+    devices = by_key(
+        identify_devices(sightings, [renew, forwarded, monitor], RULES, internal=INTERNAL)
+    )
+    device = devices[f"mac:{A}"]
+    assert [h.value for h in device.ips] == [public]
+    assert device.category == "patient_monitor"
+    assert f"ip:{public}" not in devices
+    assert not any(relayed in [h.value for h in d.ips] for d in devices.values())
+
+
 def test_identifiers_belong_to_the_end_the_field_names() -> None:
     sightings = [Sighting("10.0.0.5", A, 0, 0, 10 * S), Sighting("10.0.0.6", B, 0, 0, 10 * S)]
     facts = [
