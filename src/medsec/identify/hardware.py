@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from importlib import resources
 
 import netaddr
 
@@ -16,11 +17,51 @@ def organization_of(mac: str) -> str | None:
     own 00-50-C2 and 40-D8-55 blocks), or None."""
     try:
         eui = netaddr.EUI(mac)
-        registration = eui.iab.registration() if eui.is_iab() else eui.oui.registration()
-        org = registration.org
+        if eui.is_iab():
+            org = eui.iab.registration().org
+        else:
+            org = _registered_org(eui.value >> (24 if eui.version == 48 else 40))
     except (netaddr.NotRegisteredError, netaddr.AddrFormatError, IndexError, ValueError):
         return None
     return str(org).strip() or None
+
+
+@lru_cache(maxsize=1)
+def _oui_index() -> bytes:
+    """netaddr's index of its MA-L registry: lines ``<OUI as int>,<offset>,<size>``."""
+    return resources.files("netaddr.eui").joinpath("oui.idx").read_bytes()
+
+
+@lru_cache(maxsize=65536)
+def _registered_org(oui: int) -> str:
+    """``netaddr.OUI(oui).registration().org``, without loading netaddr's whole index.
+
+    netaddr parses all 35,000 lines of ``oui.idx`` into a dictionary the first time any OUI
+    is looked up (40 ms); a device inventory asks for a few dozen. So the first line of the
+    index for ``oui`` is found by a byte search, and its registry record is read and parsed
+    as netaddr parses it (the organisation is what follows ``(hex)`` on its first line).
+    Raises ``NotRegisteredError`` for an OUI the registry lacks, like netaddr.
+    """
+    index = _oui_index()
+    needle = b"%d," % oui
+    if index.startswith(needle):
+        start = 0
+    else:
+        start = index.find(b"\n" + needle) + 1
+        if start == 0:
+            raise netaddr.NotRegisteredError(f"OUI {oui!r} not registered!")
+    end = index.find(b"\n", start)
+    entry = index[start:end] if end >= 0 else index[start:]
+    _key, offset, size = (int(part) for part in entry.split(b","))
+    with resources.files("netaddr.eui").joinpath("oui.txt").open("rb") as registry:
+        registry.seek(offset)
+        data = registry.read(size).decode("UTF-8")
+    org = ""
+    for text in data.split("\n"):
+        text = text.strip()
+        if "(hex)" in text:
+            org = text.split(None, 2)[2]
+    return org
 
 
 def hardware_address(mac: str, *, ip: str | None, ts_ns: int, vlan: int = 0) -> HardwareAddress:

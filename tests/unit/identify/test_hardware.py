@@ -27,3 +27,25 @@ def test_locally_administered_and_unregistered_have_no_organisation() -> None:
         None,
         "XEROX CORPORATION",
     )
+
+
+def test_organisations_are_netaddrs_own() -> None:
+    """The byte search of netaddr's index finds what netaddr's parsed index finds: every
+    registered OUI of a sample (the first of several records of one OUI, like netaddr) and
+    none for an unregistered one."""
+    from importlib import resources
+
+    import netaddr
+
+    from medsec.identify.hardware import organization_of
+
+    lines = resources.files("netaddr.eui").joinpath("oui.idx").read_bytes().split(b"\n")
+    ouis = sorted({int(line.split(b",")[0]) for line in lines[:: len(lines) // 400] if line})
+    ouis += [int(lines[0].split(b",")[0]), int(lines[-2].split(b",")[0])]  # first, last
+    for oui in ouis:
+        mac = ":".join(f"{b:02x}" for b in (oui << 24 | 0x000102).to_bytes(6, "big"))
+        expected = str(netaddr.OUI(oui).registration().org).strip() or None
+        assert organization_of(mac) == expected, mac
+    registered = {int(line.split(b",")[0]) for line in lines if line}
+    free = next(o for o in range(0, 1 << 24, 4) if o not in registered)
+    assert organization_of(":".join(f"{b:02x}" for b in (free << 24).to_bytes(6, "big"))) is None
