@@ -53,8 +53,65 @@ ATTRIBUTES = (
 )
 PROFILE_ATTRIBUTES = ("vendor", "model", "category", "modality", "clinical_function", "os")
 """Attributes a profile states about its product line, in the order its rules yield them."""
+CACHE_FORMAT = b"\x00rules/2"
+"""Names the pickled form of ``Rule`` in the cache key (2: regexes as ``Pattern``)."""
 _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TEMPLATE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+class Pattern:
+    """A regular expression compiled when first used.
+
+    A rule base holds about a thousand; read back from its cache (a pickle keeps only their
+    text and flags), compiling all of them again would cost more than a capture tests. The
+    rules a capture's observations reach are compiled on their first test, the others never.
+    """
+
+    __slots__ = ("_compiled", "flags", "pattern")
+
+    def __init__(self, pattern: str, flags: int = 0, compiled: re.Pattern[str] | None = None):
+        self.pattern = pattern
+        self.flags = flags
+        self._compiled = compiled
+
+    @classmethod
+    def compile(cls, pattern: str, flags: int = 0) -> Pattern:
+        """Compiled now (``re.error`` for a bad expression); one object per expression, so
+        rules that share one share its compilation."""
+        return _compile(pattern, int(flags))
+
+    @property
+    def compiled(self) -> re.Pattern[str]:
+        found = self._compiled
+        if found is None:
+            found = self._compiled = re.compile(self.pattern, self.flags)
+        return found
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled.search(text)
+
+    @property
+    def groupindex(self) -> Mapping[str, int]:
+        return self.compiled.groupindex
+
+    def __reduce__(self) -> tuple[type[Pattern], tuple[str, int]]:
+        return Pattern, (self.pattern, self.flags)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pattern):
+            return NotImplemented
+        return (self.pattern, self.flags) == (other.pattern, other.flags)
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self.flags))
+
+    def __repr__(self) -> str:
+        return f"Pattern({self.pattern!r}, {self.flags})"
+
+
+@lru_cache(maxsize=8192)
+def _compile(pattern: str, flags: int) -> Pattern:
+    return Pattern(pattern, flags, re.compile(pattern, flags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +121,7 @@ class Condition:
     op: Op
     value: Any = None
     ignore_case: bool = False
-    pattern: re.Pattern[str] | None = None
+    pattern: Pattern | None = None
     all_items: bool = False
 
     def match(self, actual: object) -> dict[str, str] | None:
@@ -207,7 +264,9 @@ def _conditions(raw: Sequence[Mapping[str, Any]], source: str, rule_id: str) -> 
         pattern = None
         if c["op"] == "regex":
             try:
-                pattern = re.compile(str(c["value"]), re.IGNORECASE if c.get("ignore_case") else 0)
+                pattern = Pattern.compile(
+                    str(c["value"]), re.IGNORECASE if c.get("ignore_case") else 0
+                )
             except re.error as exc:
                 raise RuleError(f"{source}: rule {rule_id}: bad regex: {exc}") from exc
         conditions.append(
@@ -462,7 +521,7 @@ def _cache_file(groups: Sequence[Sequence[Path]]) -> Path | None:
     base = os.environ.get("MEDSEC_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "medsec"
     )
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(__version__.encode() + CACHE_FORMAT)
     schemas = resources.files("medsec.rules").joinpath("schemas")
     try:
         for schema in sorted(Path(str(p)) for p in schemas.iterdir()):

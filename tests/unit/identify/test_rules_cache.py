@@ -45,3 +45,20 @@ def test_unwritable_or_corrupt_cache_falls_back_to_parsing(
     (entry,) = (tmp_path / "cache").glob("rules-*.pickle")
     entry.write_bytes(b"garbage")
     assert load_rules() == rules
+
+
+def test_regexes_are_kept_as_text_and_compiled_on_first_use() -> None:
+    import pickle
+    import re
+
+    from medsec.identify.rules import Pattern
+
+    pattern = Pattern.compile(r"^Acme (?P<v>\d+)$", re.IGNORECASE)
+    assert Pattern.compile(r"^Acme (?P<v>\d+)$", re.IGNORECASE) is pattern  # shared
+    copy = pickle.loads(pickle.dumps(pattern))
+    assert copy == pattern and hash(copy) == hash(pattern)
+    assert copy._compiled is None  # nothing compiled until a test needs it
+    match = copy.search("ACME 42")
+    assert match is not None and match.group("v") == "42"
+    assert copy.groupindex == {"v": 1}
+    assert Pattern("a") != Pattern("a", re.IGNORECASE)
