@@ -18,7 +18,7 @@ observation that fired it (time, protocol, kind, addresses), so a person can see
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -95,6 +95,11 @@ def combine(weights: Iterable[int]) -> int:
     return round(100 * (1 - doubt))
 
 
+_Hit = tuple[Rule, tuple[tuple[str, str], ...]]
+"""A rule that fires, and the attribute values it yields."""
+_FieldRules = tuple[str, list[Rule], list[Rule], tuple[str, ...]]
+
+
 @dataclass
 class _Support:
     evidence: dict[str, Evidence] = field(default_factory=dict)  # rule id -> first evidence
@@ -117,17 +122,22 @@ class IdentifyEngine:
     """
 
     def __init__(self, rules: Sequence[Rule], subject_of: SubjectOf = host_of) -> None:
-        # kind -> (field of the rules' first condition, its one-condition rules, the others)
-        self._by_field: dict[str, list[tuple[str, list[Rule], list[Rule]]]] = {}
+        # kind -> (field of the rules' first condition, its one-condition rules, the others,
+        # the fields the others test)
+        self._by_field: dict[str, list[_FieldRules]] = {}
         for kind, kind_rules in index_by_observation(rules).items():
             grouped: dict[str, tuple[list[Rule], list[Rule]]] = {}
             for rule in kind_rules:
                 single, multi = grouped.setdefault(rule.conditions[0].field, ([], []))
                 (single if len(rule.conditions) == 1 else multi).append(rule)
-            self._by_field[kind] = [(f, s, m) for f, (s, m) in grouped.items()]
-        self._hits: dict[tuple[str, str, object], list[tuple[Rule, dict[str, str]]]] = {}
-        """(kind, field, value) -> the one-condition rules that value fires, with their
-        groups: facts repeat values (every DHCP request of a device, every HL7 message of an
+            self._by_field[kind] = [
+                (f, s, m, tuple(dict.fromkeys(c.field for r in m for c in r.conditions)))
+                for f, (s, m) in grouped.items()
+            ]
+        self._hits: dict[tuple[object, ...], list[_Hit]] = {}
+        """(kind, field, value) -> the one-condition rules that value fires, with the values
+        they yield; (kind, field, values of the fields tested) -> the same for the other rules:
+        facts repeat values (every DHCP request of a device, every HL7 message of an
         interface), so each distinct value is tested once."""
         self._subject_of = subject_of
         # host -> attribute -> value -> support
@@ -149,36 +159,50 @@ class IdentifyEngine:
             if not fields_rules:
                 continue
             fields = fact.fields
-            for name, single, multi in fields_rules:
+            for name, single, multi, tested in fields_rules:
                 value = fields.get(name)
                 if value is None:
                     continue  # no condition holds for an absent value: skip its rules
                 if single:
-                    key = (fact.kind, name, _hashable(value))
+                    key = (fact.kind, name, _key(value))
                     hits = cache.get(key) if key[2] is not None else None
                     if hits is None:
                         hits = [
-                            (rule, groups)
+                            (rule, tuple(rule.values(groups)))
                             for rule in single
                             if (groups := rule.conditions[0].match(value)) is not None
                         ]
                         if key[2] is not None:
                             cache[key] = hits
-                    for rule, groups in hits:
-                        self._support_from(rule, fact, dict(groups))
-                for rule in multi:
-                    found = self._fires(rule, fact)
-                    if found is not None:
-                        self._support_from(rule, fact, found)
+                    for rule, values in hits:
+                        self._support_from(rule, fact, values)
+                if multi:
+                    values_key = _values_key(fields, tested)
+                    multi_key = (fact.kind, name, values_key, None)
+                    hits = cache.get(multi_key) if values_key is not None else None
+                    if hits is None:
+                        hits = [
+                            (rule, tuple(rule.values(groups)))
+                            for rule in multi
+                            if (groups := self._fires(rule, fact)) is not None
+                        ]
+                        if values_key is not None:
+                            cache[multi_key] = hits
+                    for rule, values in hits:
+                        self._support_from(rule, fact, values)
 
-    def _support_from(self, rule: Rule, fact: Fact, groups: dict[str, str]) -> None:
+    def _support_from(self, rule: Rule, fact: Fact, values: tuple[tuple[str, str], ...]) -> None:
         host = self._subject_of(fact, rule.subject)
         if host is None:
             return
         if rule.subject == "src" and fact.src_mac:
             self._macs[host].add(fact.src_mac)
-        for attribute, value in rule.values(groups):
-            support = self._support[host][attribute].setdefault(value, _Support())
+        by_attribute = self._support[host]
+        for attribute, value in values:
+            by_value = by_attribute[attribute]
+            support = by_value.get(value)
+            if support is None:
+                support = by_value[value] = _Support()
             if rule.id not in support.evidence:
                 support.evidence[rule.id] = Evidence(
                     rule_id=rule.id,
@@ -252,14 +276,37 @@ class IdentifyEngine:
         return out
 
 
-def _hashable(value: object) -> object:
-    """``value`` as a dictionary key (lists as tuples), or None when it cannot be one."""
-    if isinstance(value, str | int | bool | float):
+_ABSENT = object()
+
+
+def _key(value: object) -> object:
+    """``value`` as a dictionary key that tells apart what conditions tell apart, or None
+    when it cannot be one (a mapping). Text - the common case - is its own key; other values
+    carry their type (``True`` and ``1`` are equal keys but different text), lists and
+    tuples become tuples of keys (conditions read both alike)."""
+    if type(value) is str:
         return value
     if isinstance(value, list | tuple):
-        items = tuple(_hashable(v) for v in value)
-        return None if any(i is None for i in items) else items
+        items = tuple(_key(v) for v in value)
+        return None if any(i is None for i in items) else ("seq", items)
+    if isinstance(value, str | int | float) or value is None:  # bool is an int
+        return (type(value), value)
     return None
+
+
+def _values_key(fields: Mapping[str, object], names: tuple[str, ...]) -> tuple[object, ...] | None:
+    """The keys of the fields ``names`` (absent ones too), or None when one cannot be a key."""
+    out = []
+    for name in names:
+        value = fields.get(name, _ABSENT)
+        if value is _ABSENT:
+            out.append(_ABSENT)
+            continue
+        key = _key(value)
+        if key is None:
+            return None
+        out.append(key)
+    return tuple(out)
 
 
 _UNSPECIFIED = frozenset({"0.0.0.0", "::", "255.255.255.255"})

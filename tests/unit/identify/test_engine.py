@@ -198,3 +198,38 @@ def test_unspecified_sources_are_named_by_their_mac_and_multicast_is_nobody() ->
     )
     hosts = {i.host for i in engine.identities()}
     assert hosts == {"00:09:fb:00:00:01", "10.0.0.5"}
+
+
+def test_values_tested_once_still_tell_types_apart() -> None:
+    """The engine tests each distinct value once per rule; ``True`` and ``1`` (equal as
+    keys, different as text) and a list and its tuple (alike to conditions) are kept
+    apart or together as the conditions themselves would."""
+    from medsec.identify.facts import Fact
+
+    single = rule("r.true", "software", "equals", "True", 50, vendor="T")
+    multi = rule("r.both", "software", "equals", "True", 40, category="server")
+    multi["when"] = [  # type: ignore[index]
+        *multi["when"],
+        {"observation": "Banner", "field": "tags", "op": "equals", "value": "x"},
+    ]
+    engine = IdentifyEngine(rules(single, multi))
+
+    def fact(ip: str, **fields: object) -> Fact:
+        return Fact("Banner", "test", 0, "tcp", ip, None, 1, 2, None, None, 0, 1, fields)
+
+    engine.feed_facts(
+        [
+            fact("10.0.0.1", software=True, tags=["x"]),
+            fact("10.0.0.2", software=1, tags=["x"]),
+            fact("10.0.0.3", software="True", tags=("x",)),
+            fact("10.0.0.4", software=True, tags=("y",)),
+            fact("10.0.0.5", software=True),
+        ]
+    )
+    found = {i.host: (i.get("vendor"), i.get("category")) for i in engine.identities()}
+    assert found == {
+        "10.0.0.1": ("T", "server"),
+        "10.0.0.3": ("T", "server"),
+        "10.0.0.4": ("T", None),
+        "10.0.0.5": ("T", None),
+    }
