@@ -122,3 +122,30 @@ def test_identification_reads_back_what_discovery_stored(store: Store, tmp_path:
     assert stored == fresh and sum(stored.values()) > 100
     outcome = identify_inventory(store, settings)
     assert outcome.facts == sum(stored.values()) and outcome.identified > 0
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-01-05 08:00:00.123456",
+        "2026-01-05 08:00:00.000000",
+        "1970-01-01 00:00:00.000001",
+        "2026-01-05 08:00:00",  # no fraction: the slow path
+        "2026-01-05T08:00:00.5+00:00",
+        datetime(2026, 1, 5, 8, 0, 0, 7, tzinfo=UTC),
+        datetime(2026, 1, 5, 8, 0, 0, 7),  # naive: UTC
+    ],
+)
+def test_stored_times_read_per_second_as_parsed_whole(stored: Any) -> None:
+    from medsec.inventory.device_rows import _stored_time, _time_reader, ns
+
+    read = _time_reader()
+    assert read(stored) == ns(_stored_time(stored))
+    assert read(stored) == ns(_stored_time(stored))  # the second of the cache
+
+
+def test_stored_times_with_bad_digits_fail_like_the_parser() -> None:
+    from medsec.inventory.device_rows import _time_reader
+
+    with pytest.raises(ValueError):
+        _time_reader()("2026-01-05 08:00:00.12345x")
