@@ -1504,21 +1504,22 @@ def settle_heads(
     """Hand over the heads the sink's flags now complete, drop those of flows turned off; with
     ``everything`` (the source has ended) hand over every other head too. Heads go in order of
     flow id and direction. False when ``emit`` or ``out`` filled up first: drain them and call
-    again."""
+    again.
+
+    Most heads wait for more bytes (thousands of them, of long flows): only the heads there
+    is something to do with are collected and ordered."""
+    ready = np.empty(heads.shape[0], dtype=np.int64)
+    keys = np.empty(heads.shape[0], dtype=np.int64)
     n = 0
     for h in range(heads.shape[0]):
-        if heads[h, H_USED] != 0:
+        if heads[h, H_USED] != 0 and _settles(heads, inspect, inspect_new, limits, everything, h):
+            ready[n] = h
+            keys[n] = heads[h, E_FLOW_ID] * 2 + heads[h, E_DIRECTION]
             n += 1
-    used = np.empty(n, dtype=np.int64)
-    keys = np.empty(n, dtype=np.int64)
-    j = 0
-    for h in range(heads.shape[0]):
-        if heads[h, H_USED] != 0:
-            used[j] = h
-            keys[j] = heads[h, E_FLOW_ID] * 2 + heads[h, E_DIRECTION]
-            j += 1
-    for j in np.argsort(keys):
-        h = used[j]
+    if n == 0:
+        return True
+    for j in np.argsort(keys[:n]):
+        h = ready[j]
         if not _has_room(counts, emit, out):
             return False
         fid = heads[h, E_FLOW_ID]
@@ -1526,12 +1527,29 @@ def settle_heads(
         if flag == INSPECT_OFF:
             _close_head(heads, bnext, counts, fvals, h)
         elif flag == INSPECT_CLAIMED:
-            limit = _head_limit(fid, limits)
-            if everything or heads[h, H_STALLED] != 0 or heads[h, H_LEN] >= limit:
-                _hand_over(heads, blocks, bnext, counts, fvals, emit, out, h, limit)
-        elif everything:
+            _hand_over(heads, blocks, bnext, counts, fvals, emit, out, h, _head_limit(fid, limits))
+        else:
             _hand_over(heads, blocks, bnext, counts, fvals, emit, out, h, MAX_EMIT_TCP_BYTES)
     return True
+
+
+@njit(cache=True)
+def _settles(
+    heads: np.ndarray,
+    inspect: np.ndarray,
+    inspect_new: int,
+    limits: np.ndarray,
+    everything: bool,
+    h: int,
+) -> bool:
+    """Whether ``settle_heads`` closes or hands over used head ``h`` now."""
+    fid = heads[h, E_FLOW_ID]
+    flag = inspect[fid] if fid < inspect.shape[0] else inspect_new
+    if flag == INSPECT_OFF:
+        return True
+    if flag == INSPECT_CLAIMED:
+        return everything or heads[h, H_STALLED] != 0 or heads[h, H_LEN] >= _head_limit(fid, limits)
+    return everything
 
 
 @njit(cache=True)
