@@ -192,7 +192,7 @@ class DeviceMap:
                 ip, mac = fact.fields.get("yiaddr"), fact.fields.get("client_mac")
                 if ip and _unicast_mac(mac) and mac not in gateways and internal.get(ip, False):
                     spans.append(Sighting(str(ip), str(mac), fact.vlan, fact.ts_ns, fact.ts_ns))
-            token = _client_id_token(fact)
+            token = _client_id_token(fact) if fact.kind in _TOKEN_KINDS else None
             if token and _unicast_mac(fact.src_mac) and fact.src_mac not in gateways:
                 tokens[token].append((str(fact.src_mac), fact.ts_ns))
         mac_life: dict[str, tuple[int, int]] = {}
@@ -201,7 +201,10 @@ class DeviceMap:
                 first, last = mac_life.get(s.mac, (s.first_ns, s.last_ns))
                 mac_life[s.mac] = (min(first, s.first_ns), max(last, s.last_ns))
         for fact in facts:  # MACs known without an address: LLDP/CDP, DHCP before a lease
-            if _addressless(fact) and _unicast_mac(fact.src_mac) and fact.src_mac not in gateways:
+            src_ip = fact.src_ip
+            if src_ip is not None and src_ip not in _ADDRESSLESS:
+                continue
+            if _unicast_mac(fact.src_mac) and fact.src_mac not in gateways:
                 mac = str(fact.src_mac)
                 first, last = mac_life.get(mac, (fact.ts_ns, fact.ts_ns))
                 mac_life[mac] = (min(first, fact.ts_ns), max(last, fact.ts_ns))
@@ -243,7 +246,10 @@ class DeviceMap:
                 _widen(self.held_ips[f"ip:{s.ip}"], (s.ip, s.vlan), s.first_ns, s.last_ns)
         self.internal = internal
         for fact in facts:  # MAC-only devices (LLDP/CDP senders) need an entry too
-            if _addressless(fact) and fact.src_mac in self.mac_device:
+            src_ip = fact.src_ip
+            if src_ip is not None and src_ip not in _ADDRESSLESS:
+                continue
+            if fact.src_mac in self.mac_device:
                 device = self.mac_device[str(fact.src_mac)]
                 _widen(
                     self.held_macs[device], (str(fact.src_mac), fact.vlan), fact.ts_ns, fact.ts_ns
@@ -252,8 +258,9 @@ class DeviceMap:
     def device_of(self, ip: str | None, mac: str | None, ts_ns: int) -> str | None:
         """The device at an end (IP and MAC) of a fact seen at ``ts_ns``."""
         key = (ip, mac)
-        if key in self._memo:
-            return self._memo[key]
+        found = self._memo.get(key, "")  # "": not resolved yet (no device has that key)
+        if found != "":
+            return found
         found, timeless = self._resolve(ip, mac, ts_ns)
         if timeless:  # most ends: only an address held by several devices depends on time
             self._memo[key] = found
@@ -311,12 +318,13 @@ def _leased(facts: Sequence[Fact], gateways: frozenset[str]) -> set[str]:
     return out
 
 
-def _addressless(fact: Fact) -> bool:
-    return fact.src_ip is None or _addressless_ip(fact.src_ip)
+_ADDRESSLESS = frozenset({"0.0.0.0", "::"})
+_TOKEN_KINDS = frozenset({"DhcpRequest", "Dhcpv6Message"})
+"""The kinds ``_client_id_token`` reads."""
 
 
 def _addressless_ip(ip: str) -> bool:
-    return ip in ("0.0.0.0", "::")
+    return ip in _ADDRESSLESS
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -462,15 +470,28 @@ def identify_devices(
     phi: set[str] = set()
     seen: dict[str, list[int]] = {}
     names: list[Fact] = []
+    device_of = devices.device_of
     for fact in facts:
-        ends = {"src": devices.subject(fact, "src"), "dst": devices.subject(fact, "dst")}
-        for end in ends.values():
+        ts = fact.ts_ns
+        src = device_of(fact.src_ip, fact.src_mac, ts)
+        dst = device_of(fact.dst_ip, fact.dst_mac, ts)
+        for end in (src, dst):
             if end is not None:
                 if fact.protocol != "malformed":
                     protocols[end].add(fact.protocol)
-                span = seen.setdefault(end, [fact.ts_ns, fact.ts_ns])
-                span[0], span[1] = min(span[0], fact.ts_ns), max(span[1], fact.ts_ns)
-        for spec in id_fields.get(fact.kind, ()):
+                span = seen.get(end)
+                if span is None:
+                    seen[end] = [ts, ts]
+                elif ts < span[0]:
+                    span[0] = ts
+                elif ts > span[1]:
+                    span[1] = ts
+        specs = id_fields.get(fact.kind)
+        tests = phi_tests.get(fact.kind)
+        if specs is None and tests is None:
+            continue
+        ends = {"src": src, "dst": dst}
+        for spec in specs or ():
             if any(fact.fields.get(k) != v for k, v in spec.only_if.items()):
                 continue
             value = fact.fields.get(spec.field)
@@ -487,7 +508,7 @@ def identify_devices(
                 if spec.kind == "hostnames" and value.strip() not in names_of:
                     names.append(_host_name(fact, spec, value.strip(), address))  # once a name
                 names_of.add(value.strip())
-        if any(t.holds(fact) for t in phi_tests.get(fact.kind, ())):
+        if tests is not None and any(t.holds(fact) for t in tests):
             phi.update(d for d in ends.values() if d is not None)
     engine.feed_facts(names)
     identities = {i.host: i for i in engine.identities()}
