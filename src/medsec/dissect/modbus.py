@@ -37,6 +37,7 @@ DEVICE_OBJECTS = {
 
 
 MAX_SIGNATURE_ADUS = 16
+_BER_INTEGER_LENGTHS = (b"\x01", b"\x02", b"\x03", b"\x04")
 EXCEPTION_CODES = frozenset({1, 2, 3, 4, 5, 6, 8, 10, 11})
 """Exception codes of Modbus Application Protocol v1.1b3 section 7."""
 _FIXED = {
@@ -131,7 +132,12 @@ class ModbusDissector:
         each with protocol id 0, a length of 2-254, a unit id that is not reserved and a PDU
         whose size is the one its public function code gives a request or a response (or an
         exception with a defined code). A BER SEQUENCE with a four-byte length (``30 84 00 00
-        LL LL``, Active Directory's LDAP answers) has an MBAP-like header but no such PDU."""
+        LL LL``, Active Directory's LDAP answers) has an MBAP-like header, and its INTEGER
+        messageID (``02 01``-``02 04``) reads as unit 2 and a read function: such a head is
+        not taken even when its PDU size happens to fit (Modbus transaction id 0x3084 with
+        unit 2 is the price)."""
+        if head[:2] == b"\x30\x84" and head[6:7] == b"\x02" and head[7:8] in _BER_INTEGER_LENGTHS:
+            return False
         pos = 0
         for _ in range(MAX_SIGNATURE_ADUS):
             if pos + 8 > len(head) or head[pos + 2 : pos + 4] != b"\x00\x00":

@@ -140,10 +140,16 @@ def test_signature_takes_spec_pdus(pdu: bytes) -> None:
     assert D.signature(adu(1, 1, pdu) + adu(2, 255, b"\x03\x00\x00\x00\x01"))
 
 
+# The same answer to messageID 3072 (02 02 0c 00): unit 2, function 2, and a "byte count"
+# 0x0c that matches the rest - only the BER reading tells it apart
+AD_BIND_RESPONSE_3072 = bytes.fromhex("30840000000f02020c0061090a010004000402c280")
+
+
 @pytest.mark.parametrize(
     "data",
     [
         AD_BIND_RESPONSE,
+        AD_BIND_RESPONSE_3072,
         adu(1, 1, b"\x03\x00\x00\x00"),  # read request one byte short
         adu(1, 1, b"\x03\x05\x00\x00\x00\x00\x00"),  # odd register byte count
         adu(1, 1, b"\x10\x00\x01\x00\x02\x04\x00\x0a\x01"),  # byte count past the PDU
