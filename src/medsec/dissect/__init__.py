@@ -29,6 +29,7 @@ from medsec.dissect.hsrp import HsrpDissector
 from medsec.dissect.http import HttpDissector
 from medsec.dissect.igmp import IgmpDissector
 from medsec.dissect.interface import Dissector
+from medsec.dissect.ldap import LdapDissector
 from medsec.dissect.lldp import LldpDissector
 from medsec.dissect.modbus import ModbusDissector
 from medsec.dissect.mysql import MysqlDissector
@@ -97,6 +98,7 @@ def default_dissectors() -> list[Dissector]:
         PostgresDissector(),
         TdsDissector(),
         RadiusDissector(),
+        LdapDissector(),
         CheckmkDissector(),
         ZabbixDissector(),
         DcerpcDissector(),
