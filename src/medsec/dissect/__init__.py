@@ -23,6 +23,7 @@ from medsec.dissect.dhcp import DhcpDissector
 from medsec.dissect.dhcpv6 import Dhcpv6Dissector
 from medsec.dissect.dicom import DicomDissector
 from medsec.dissect.dns import DnsDissector
+from medsec.dissect.drda import DrdaDissector
 from medsec.dissect.flowexport import FlowExportDissector
 from medsec.dissect.hl7 import Hl7Dissector
 from medsec.dissect.hsrp import HsrpDissector
@@ -99,6 +100,7 @@ def default_dissectors() -> list[Dissector]:
         TdsDissector(),
         RadiusDissector(),
         LdapDissector(),
+        DrdaDissector(),
         CheckmkDissector(),
         ZabbixDissector(),
         DcerpcDissector(),
