@@ -53,26 +53,42 @@ ATTRIBUTES = (
 )
 PROFILE_ATTRIBUTES = ("vendor", "model", "category", "modality", "clinical_function", "os")
 """Attributes a profile states about its product line, in the order its rules yield them."""
-CACHE_FORMAT = b"\x00rules/2"
-"""Names the pickled form of ``Rule`` in the cache key (2: regexes as ``Pattern``)."""
-_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+CACHE_FORMAT = b"\x00rules/3"
+"""Names the pickled form of ``Rule`` in the cache key (3: regexes as ``Pattern`` with the
+texts they need)."""
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""``yaml.safe_load``'s loader, in C when libyaml is there (ten times faster)."""
 _TEMPLATE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 class Pattern:
-    """A regular expression compiled when first used.
+    """A regular expression compiled when first used, behind a test of the text it needs.
 
     A rule base holds about a thousand; read back from its cache (a pickle keeps only their
-    text and flags), compiling all of them again would cost more than a capture tests. The
-    rules a capture's observations reach are compiled on their first test, the others never.
+    text, flags and required text), compiling all of them again would cost more than a
+    capture tests. Most expressions also need some literal text (``^Acme (?P<v>\\d+)`` needs
+    ``Acme ``): a value without it cannot match, and is answered without the expression - so
+    of the expressions a capture's values reach, only those a value could match compile.
     """
 
-    __slots__ = ("_compiled", "flags", "pattern")
+    __slots__ = ("_compiled", "flags", "fold", "needs", "pattern")
 
-    def __init__(self, pattern: str, flags: int = 0, compiled: re.Pattern[str] | None = None):
+    def __init__(
+        self,
+        pattern: str,
+        flags: int = 0,
+        compiled: re.Pattern[str] | None = None,
+        needs: tuple[str, ...] | None = None,
+        fold: bool = False,
+    ):
         self.pattern = pattern
         self.flags = flags
         self._compiled = compiled
+        self.needs: tuple[str, ...] | None = needs
+        """Texts every match contains (lower-case with ``fold``); None: not known, test the
+        expression itself."""
+        self.fold = fold
+        """The expression ignores case (by its flags or an inline ``(?i)``)."""
 
     @classmethod
     def compile(cls, pattern: str, flags: int = 0) -> Pattern:
@@ -88,14 +104,23 @@ class Pattern:
         return found
 
     def search(self, text: str) -> re.Match[str] | None:
+        needs = self.needs
+        if needs:
+            if self.fold:
+                if text.isascii():  # else Unicode case folding decides: ask the expression
+                    lower = text.lower()
+                    if any(n not in lower for n in needs):
+                        return None
+            elif any(n not in text for n in needs):
+                return None
         return self.compiled.search(text)
 
     @property
     def groupindex(self) -> Mapping[str, int]:
         return self.compiled.groupindex
 
-    def __reduce__(self) -> tuple[type[Pattern], tuple[str, int]]:
-        return Pattern, (self.pattern, self.flags)
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Pattern, (self.pattern, self.flags, None, self.needs, self.fold)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Pattern):
@@ -109,9 +134,42 @@ class Pattern:
         return f"Pattern({self.pattern!r}, {self.flags})"
 
 
+def _needed_texts(compiled: re.Pattern[str]) -> tuple[tuple[str, ...] | None, bool]:
+    """The runs of literal characters at the top level of ``compiled``: every match holds
+    each of them (a top-level item is never skipped). Lower-case when the expression ignores
+    case (and whether it does); None when there is none or the expression's flags make the
+    test unsound."""
+    try:
+        from re import _constants, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(compiled.pattern, compiled.flags)
+        flags = parsed.state.flags
+        literal = _constants.LITERAL
+        items = list(parsed.data)
+    except Exception:  # another Python's private parser: no shortcut
+        return None, False
+    ignore_case = bool(flags & re.IGNORECASE)
+    if flags & (re.LOCALE | re.VERBOSE) or (ignore_case and not flags & re.UNICODE):
+        return None, ignore_case
+    runs: list[str] = []
+    run: list[str] = []
+    for op, value in [*items, (None, None)]:
+        if op is literal:
+            run.append(chr(value))
+        elif run:
+            runs.append("".join(run))
+            run = []
+    if ignore_case:
+        if not all(r.isascii() for r in runs):
+            return None, ignore_case
+        runs = [r.lower() for r in runs]
+    return tuple(runs) or None, ignore_case
+
+
 @lru_cache(maxsize=8192)
 def _compile(pattern: str, flags: int) -> Pattern:
-    return Pattern(pattern, flags, re.compile(pattern, flags))
+    compiled = re.compile(pattern, flags)
+    return Pattern(pattern, flags, compiled, *_needed_texts(compiled))
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +465,7 @@ def parse_profiles(document: object, source: str) -> list[Profile]:
 def _read(path: Path) -> object:
     try:
         # libyaml's safe loader when PyYAML was built with it: 10x faster on the rule base
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506
     except OSError as exc:
         raise RuleError(f"{path}: cannot read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,38 @@ def test_regexes_are_kept_as_text_and_compiled_on_first_use() -> None:
     assert match is not None and match.group("v") == "42"
     assert copy.groupindex == {"v": 1}
     assert Pattern("a") != Pattern("a", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "flags", "texts"),
+    [
+        (r"^Acme (?P<v>\d+)", 0, ["Acme 4", "acme 4", "xAcme 4", "Acm 4", ""]),
+        (r"^acme (?P<v>\d+)", re.IGNORECASE, ["ACME 4", "Acme", "\u212acme 4", "acme 4"]),
+        (r"(?i)^sky", 0, ["SKY", "s\u212ay", "\u017fky", "sk"]),  # inline flag, Unicode folds
+        (r"^ab?c", 0, ["ac", "abc", "bc"]),  # an optional literal is not needed
+        (r"^ab|cd", 0, ["cd", "ab", "xab"]),  # alternatives: nothing is needed
+        (r"x(?:yz)*w", 0, ["xw", "xyzw", "xy"]),
+        (r"caf\u00e9", re.IGNORECASE, ["CAF\u00c9", "cafe"]),  # non-ASCII: the expression
+    ],
+)
+def test_needed_texts_never_change_an_answer(pattern: str, flags: int, texts: list[str]) -> None:
+    import pickle
+
+    from medsec.identify.rules import Pattern
+
+    ours = pickle.loads(pickle.dumps(Pattern.compile(pattern, flags)))
+    plain = re.compile(pattern, flags)
+    for text in texts:
+        a, b = ours.search(text), plain.search(text)
+        assert (a and (a.span(), a.groupdict())) == (b and (b.span(), b.groupdict())), text
+
+
+def test_values_without_the_needed_text_compile_nothing() -> None:
+    import pickle
+
+    from medsec.identify.rules import Pattern
+
+    pattern = pickle.loads(pickle.dumps(Pattern.compile(r"^Vendor-(?P<m>\w+)/", re.IGNORECASE)))
+    assert pattern.needs == ("vendor-", "/")
+    assert pattern.search("other thing") is None and pattern._compiled is None
+    assert pattern.search("VENDOR-x1/2") is not None and pattern._compiled is not None
