@@ -35,7 +35,7 @@ from medsec.identify.engine import AttributeResult, IdentifyEngine, is_host_addr
 from medsec.identify.facts import Fact, fact_of
 from medsec.identify.flow_labels import label_rules
 from medsec.identify.hardware import hardware_address
-from medsec.identify.rules import Rule
+from medsec.identify.rules import SAFE_LOADER, Rule
 from medsec.identify.taxonomy import categories
 from medsec.model.errors import RuleError
 
@@ -358,7 +358,7 @@ class _IdentifierField:
 def _device_data() -> Any:
     """``rules/devices/identifiers.yaml``, parsed once."""
     text = resources.files("medsec.rules").joinpath("devices/identifiers.yaml").read_text()
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 (the safe loader, in C)
 
 
 @lru_cache(maxsize=1)

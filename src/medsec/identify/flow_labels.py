@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from medsec.identify.facts import Fact
+from medsec.identify.rules import SAFE_LOADER
 from medsec.model.errors import RuleError
 
 EdgeKey = tuple[str, str, str, int]
@@ -79,7 +80,7 @@ def _tests(entries: Iterable[Mapping[str, Any]]) -> dict[str, tuple[_FactTest, .
 @lru_cache(maxsize=1)
 def label_rules() -> LabelRules:
     text = resources.files("medsec.rules").joinpath("network/flow_labels.yaml").read_text()
-    raw = yaml.safe_load(text)
+    raw = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 (the safe loader, in C)
     try:
         names: dict[str, list[str]] = {}
         for e in raw["destination_name_fields"]:

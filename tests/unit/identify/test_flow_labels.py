@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from medsec.identify.facts import Fact
 from medsec.identify.flow_labels import EdgeLabels, edge_labels
 
@@ -76,3 +78,15 @@ def test_the_kinds_that_can_label_an_edge() -> None:
                  "DnsAliasRecord", "StartTlsRequest"):  # fmt: skip
         assert kind in kinds, kind
     assert "NtpMessage" not in kinds
+
+
+@pytest.mark.parametrize("name", ["network/flow_labels.yaml", "devices/identifiers.yaml"])
+def test_shipped_data_reads_the_same_with_the_c_loader(name: str) -> None:
+    from importlib import resources
+
+    import yaml
+
+    from medsec.identify.rules import SAFE_LOADER
+
+    text = resources.files("medsec.rules").joinpath(name).read_text()
+    assert yaml.load(text, Loader=SAFE_LOADER) == yaml.safe_load(text)  # noqa: S506
