@@ -1,0 +1,1 @@
+"""The assess stage: vulnerability intelligence (feeds, matching) and risk."""
