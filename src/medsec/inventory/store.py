@@ -55,7 +55,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from medsec.identify.facts import Fact
-from medsec.inventory import device_rows, migrate
+from medsec.inventory import device_rows, migrate, vuln_rows
 from medsec.inventory.aggregate import (
     BINDING_COLUMNS,
     BINDING_KEY,
@@ -108,6 +108,7 @@ from medsec.inventory.views import (
 from medsec.model.config import SiteNetworks
 from medsec.model.errors import InventoryError
 from medsec.model.traffic import CaptureStats, CaptureSummary
+from medsec.model.vulns import FeedRecord
 
 logger = logging.getLogger(__name__)
 
@@ -993,3 +994,47 @@ class Store:
             packets=int(packets),
             bytes=int(nbytes),
         )
+
+    # -- vulnerability intelligence ---------------------------------------------------
+
+    def import_feed_records(self, records: Sequence[FeedRecord], *, source: str = "") -> int:
+        """Upsert feed records (one transaction: all of them or, on error, none); how many.
+        Importing the same records again updates them and never duplicates."""
+        if not records:
+            return 0
+        with self._errors("write the inventory"), self._write() as conn:
+            written = vuln_rows.write_records(
+                conn, self._insert, records, datetime.now(UTC), source=source
+            )
+        return sum(written.values())
+
+    def record_feed_import(
+        self,
+        *,
+        path: str,
+        format: str,
+        records: int,
+        skipped: int,
+        status: str,
+        error: str | None,
+        started_at: datetime,
+    ) -> None:
+        """Remember one import of one file."""
+        with self._errors("write the inventory"), self._write() as conn:
+            vuln_rows.record_import(
+                conn,
+                path=path,
+                format=format,
+                records=records,
+                skipped=skipped,
+                status=status,
+                error=error,
+                started_at=started_at,
+                finished_at=datetime.now(UTC),
+            )
+
+    def feed_totals(self) -> dict[str, int]:
+        """How many vulnerabilities, advisories, KEV and EPSS entries, SBOMs (and their
+        components) and VEX statements the store holds."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.counts(conn)

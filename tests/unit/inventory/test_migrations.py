@@ -80,8 +80,23 @@ def test_downgrade_to_base_and_back(store_url: str) -> None:
                 "observations",
                 "devices",
                 "device_addresses",
+                *VULN_TABLES_0004,
             }
 
+
+VULN_TABLES_0004 = {
+    "vulnerabilities",
+    "vulnerability_products",
+    "advisories",
+    "advisory_products",
+    "advisory_cves",
+    "kev_entries",
+    "epss_scores",
+    "sboms",
+    "sbom_components",
+    "vex_statements",
+    "feed_imports",
+}
 
 EDGE_0001 = EDGE_COLUMNS.index("external") + 1
 """Edge columns at revision 0001 (the labels came with 0003)."""
