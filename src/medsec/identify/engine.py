@@ -31,6 +31,8 @@ SubjectOf = Callable[[Fact, Literal["src", "dst"]], str | None]
 when that end is nobody in particular (broadcast, unspecified, a router's MAC)."""
 
 CONFLICT_RATIO = 0.8
+MAX_CACHED = 200_000
+"""Entries of each of the engine's caches of rule hits (bounds its memory)."""
 MULTI_VALUED = frozenset({"software"})
 """Attributes whose values coexist (a host runs several products) instead of competing."""
 
@@ -139,6 +141,8 @@ class IdentifyEngine:
         they yield; (kind, field, values of the fields tested) -> the same for the other rules:
         facts repeat values (every DHCP request of a device, every HL7 message of an
         interface), so each distinct value is tested once."""
+        self._by_fields: dict[tuple[str, int], tuple[Mapping[str, object], list[_Hit]]] = {}
+        """(kind, id of a fact's field mapping) -> the mapping and the rules it fires."""
         self._subject_of = subject_of
         # host -> attribute -> value -> support
         self._support: dict[str, dict[str, dict[str, _Support]]] = defaultdict(
@@ -152,44 +156,58 @@ class IdentifyEngine:
 
     def feed_facts(self, facts: Iterable[Fact]) -> None:
         """Facts, e.g. observations read back from the inventory."""
-        by_field = self._by_field
-        cache = self._hits
+        by_fields = self._by_fields
         for fact in facts:
-            fields_rules = by_field.get(fact.kind)
-            if not fields_rules:
-                continue
             fields = fact.fields
-            for name, single, multi, tested in fields_rules:
-                value = fields.get(name)
-                if value is None:
-                    continue  # no condition holds for an absent value: skip its rules
-                if single:
-                    key = (fact.kind, name, _key(value))
-                    hits = cache.get(key) if key[2] is not None else None
-                    if hits is None:
-                        hits = [
-                            (rule, tuple(rule.values(groups)))
-                            for rule in single
-                            if (groups := rule.conditions[0].match(value)) is not None
-                        ]
-                        if key[2] is not None:
-                            cache[key] = hits
-                    for rule, values in hits:
-                        self._support_from(rule, fact, values)
-                if multi:
-                    values_key = _values_key(fields, tested)
-                    multi_key = (fact.kind, name, values_key, None)
-                    hits = cache.get(multi_key) if values_key is not None else None
-                    if hits is None:
-                        hits = [
-                            (rule, tuple(rule.values(groups)))
-                            for rule in multi
-                            if (groups := self._fires(rule, fact)) is not None
-                        ]
-                        if values_key is not None:
-                            cache[multi_key] = hits
-                    for rule, values in hits:
-                        self._support_from(rule, fact, values)
+            # facts read back share one mapping per distinct JSON text: its rules are found
+            # once (the entry holds the mapping, so its id names no other while cached)
+            entry = by_fields.get((fact.kind, id(fields)))
+            if entry is None:
+                entry = (fields, self._hits_of(fact))
+                if len(by_fields) < MAX_CACHED:
+                    by_fields[fact.kind, id(fields)] = entry
+            for rule, values in entry[1]:
+                self._support_from(rule, fact, values)
+
+    def _hits_of(self, fact: Fact) -> list[_Hit]:
+        """The rules ``fact`` fires, in rule order (by condition field, one-condition rules
+        first), with the values they yield."""
+        fields_rules = self._by_field.get(fact.kind)
+        if not fields_rules:
+            return []
+        cache = self._hits
+        fields = fact.fields
+        out: list[_Hit] = []
+        for name, single, multi, tested in fields_rules:
+            value = fields.get(name)
+            if value is None:
+                continue  # no condition holds for an absent value: skip its rules
+            if single:
+                key = (fact.kind, name, _key(value))
+                hits = cache.get(key) if key[2] is not None else None
+                if hits is None:
+                    hits = [
+                        (rule, tuple(rule.values(groups)))
+                        for rule in single
+                        if (groups := rule.conditions[0].match(value)) is not None
+                    ]
+                    if key[2] is not None and len(cache) < MAX_CACHED:
+                        cache[key] = hits
+                out += hits
+            if multi:
+                values_key = _values_key(fields, tested)
+                multi_key = (fact.kind, name, values_key, None)
+                hits = cache.get(multi_key) if values_key is not None else None
+                if hits is None:
+                    hits = [
+                        (rule, tuple(rule.values(groups)))
+                        for rule in multi
+                        if (groups := self._fires(rule, fact)) is not None
+                    ]
+                    if values_key is not None and len(cache) < MAX_CACHED:
+                        cache[multi_key] = hits
+                out += hits
+        return out
 
     def _support_from(self, rule: Rule, fact: Fact, values: tuple[tuple[str, str], ...]) -> None:
         host = self._subject_of(fact, rule.subject)
