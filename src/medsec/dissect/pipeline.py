@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from traceback import format_exc
 
 import numpy as np
@@ -44,20 +44,23 @@ UNDECIDED_BYTES = k.UNDECIDED_TCP_BYTES
 _TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp", 136: "udp"}
 
 
-@dataclass(slots=True)
-class _Direction:
-    done: bool = False
-    datagrams: int = 0
-    tried: bool = False
-    """A signature was tried on this direction's first payload."""
+BOTH = 0b11
+"""``_Flow.done`` / ``_Flow.tried`` with both directions' bits (direction d is bit 1 << d)."""
 
 
 @dataclass(slots=True)
 class _Flow:
+    """A flow being inspected: one object (its directions are bits and counters of it, not
+    objects of their own - thousands of flows wait for their other direction)."""
+
     dissector: Dissector | None
-    directions: tuple[_Direction, _Direction] = field(
-        default_factory=lambda: (_Direction(), _Direction())
-    )
+    done: int = 0
+    """Bit per direction: nothing more is wanted of it."""
+    tried: int = 0
+    """Bit per direction: a signature was tried on its first payload."""
+    datagrams_ab: int = 0
+    datagrams_ba: int = 0
+    """Datagrams dissected of each direction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,17 +217,16 @@ class DissectPipeline:
             if fid in self._edge_of:
                 return None  # a flow already finished with
             self._edge_of[fid] = row[k.E_EDGE]
-            flow = _Flow(self._choose(transport, payload, row))
-            flow.directions[direction].tried = True
+            flow = _Flow(self._choose(transport, payload, row), tried=1 << direction)
             self._flows[fid] = flow
             if flow.dissector is not None:
                 self._claim(fid, flow.dissector)
-        elif flow.dissector is None and not flow.directions[direction].tried:
+        elif flow.dissector is None and not flow.tried & (1 << direction):
             flow.dissector = self._choose(transport, payload, row)
-            flow.directions[direction].tried = True
+            flow.tried |= 1 << direction
             if flow.dissector is not None:
                 self._claim(fid, flow.dissector)
-        if flow.dissector is None and flow.directions[0].tried and flow.directions[1].tried:
+        if flow.dissector is None and flow.tried == BOTH:
             del self._flows[fid]
             self._off(fid)
             return None
@@ -237,10 +239,10 @@ class DissectPipeline:
         flow = self._flows.get(fid)
         if flow is None:
             return  # dropped: no dissector for it
-        d = flow.directions[row[k.E_DIRECTION]]
-        if d.done:
+        bit = 1 << row[k.E_DIRECTION]
+        if flow.done & bit:
             return
-        d.done = True
+        flow.done |= bit
         dissector = flow.dissector
         if dissector is not None and payload:  # else undecided at the end, or evicted
             self._run(dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid)
@@ -251,13 +253,18 @@ class DissectPipeline:
         flow = self._flow(fid, transport, payload, row)
         if flow is None:
             return
-        d = flow.directions[row[k.E_DIRECTION]]
-        if flow.dissector is None or d.done:
+        direction = row[k.E_DIRECTION]
+        if flow.dissector is None or flow.done & (1 << direction):
             return
-        d.datagrams += 1
+        if direction:
+            flow.datagrams_ba += 1
+            count = flow.datagrams_ba
+        else:
+            flow.datagrams_ab += 1
+            count = flow.datagrams_ab
         self._run(flow.dissector, payload, self._context(row, transport), fid)
-        if d.datagrams >= flow.dissector.datagrams:
-            d.done = True
+        if count >= flow.dissector.datagrams:
+            flow.done |= 1 << direction
             self._maybe_done(fid, flow)
 
     def _frame(self, payload: bytes, row: list[int]) -> None:
@@ -267,7 +274,7 @@ class DissectPipeline:
     # ------------------------------------------------------------------ dissecting
 
     def _maybe_done(self, fid: int, flow: _Flow) -> None:
-        if flow.directions[0].done and flow.directions[1].done:
+        if flow.done == BOTH:
             self._flows.pop(fid, None)
             self._off(fid)
 
