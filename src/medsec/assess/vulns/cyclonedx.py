@@ -220,7 +220,7 @@ class _Document:
     components: list[Component] = field(default_factory=list)
     vulnerabilities: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
 
-    def add_metadata(self, metadata: object, skipped: _Skips) -> None:
+    def add_metadata(self, metadata: object, skipped: Skips) -> None:
         if not isinstance(metadata, Mapping):
             skipped("$.metadata", "metadata is not an object")
             return
@@ -237,7 +237,7 @@ class _Document:
         if isinstance(subject, Mapping):
             self.add_components("$.metadata.component", subject.get("components"), 1, skipped)
 
-    def add_components(self, where: str, items: object, depth: int, skipped: _Skips) -> None:
+    def add_components(self, where: str, items: object, depth: int, skipped: Skips) -> None:
         """Append ``items`` (a components array at ``where``) and their nested components."""
         if items is None:
             return
@@ -258,7 +258,7 @@ class _Document:
             children = [(f"{at}.components[{i}]", level + 1, c) for i, c in enumerate(nested)]
             stack.extend(reversed(children))
 
-    def add_component(self, where: str, depth: int, item: object, skipped: _Skips) -> None:
+    def add_component(self, where: str, depth: int, item: object, skipped: Skips) -> None:
         if depth > MAX_COMPONENT_DEPTH:
             skipped(where, f"components nested deeper than {MAX_COMPONENT_DEPTH} levels")
             return
@@ -286,7 +286,7 @@ class _Document:
         )
 
 
-class _Skips:
+class Skips:
     """Tells ``skipped`` about records of one file."""
 
     def __init__(self, path: Path, skipped: Skipped) -> None:
@@ -344,7 +344,7 @@ def _licenses(value: object) -> tuple[str, ...]:
 # -- VEX ----------------------------------------------------------------------------------
 
 
-def vex_statements(document: _Document, source: str, skipped: _Skips) -> Iterator[VexStatement]:
+def vex_statements(document: _Document, source: str, skipped: Skips) -> Iterator[VexStatement]:
     """One statement per (CVE, affects[].ref) of the document's vulnerabilities."""
     by_ref: dict[str, Component] = {}
     for known in (*document.components, *((document.subject,) if document.subject else ())):
@@ -360,7 +360,7 @@ def _statements(
     document: _Document,
     by_ref: Mapping[str, Component],
     source: str,
-    skipped: _Skips,
+    skipped: Skips,
 ) -> Iterator[VexStatement]:
     cve = _cve_id(vulnerability)
     if cve is None:
@@ -454,7 +454,7 @@ _WHOLE: Final = frozenset({"bomFormat", "specVersion", "serialNumber", "metadata
 _STREAMED: Final = frozenset({"components", "vulnerabilities"})
 
 
-def _read_json(path: Path, skips: _Skips) -> _Document:
+def _read_json(path: Path, skips: Skips) -> _Document:
     document = _Document()
     for member in json_members(path, _WHOLE, _STREAMED):
         if member.key == "bomFormat":
@@ -487,7 +487,7 @@ def _read_json(path: Path, skips: _Skips) -> _Document:
 # -- XML ----------------------------------------------------------------------------------
 
 
-def _read_xml(path: Path, skips: _Skips) -> _Document:
+def _read_xml(path: Path, skips: Skips) -> _Document:
     """Stream a CycloneDX XML document: each child of ``<bom>`` and each component or
     vulnerability of its lists is read at its end tag, then dropped from the tree."""
     document = _Document(bom_format="CycloneDX")
@@ -534,7 +534,7 @@ def _xml_list_item(
     element: Element,
     ns: str,
     counts: dict[str, int],
-    skips: _Skips,
+    skips: Skips,
 ) -> str:
     """Read one child of ``<components>`` or ``<vulnerabilities>``; where it was."""
     if group == f"{ns}components" and element.tag == f"{ns}component":
@@ -657,7 +657,7 @@ class CycloneDxReader:
 
     def read(self, path: Path, skipped: Skipped) -> Iterator[FeedRecord]:
         check_size(path)
-        skips = _Skips(path, skipped)
+        skips = Skips(path, skipped)
         document = self._document(path, skips)
         if document.spec_version is None or not re.fullmatch(r"1\.\d+", document.spec_version):
             raise FeedFormatError(
@@ -670,7 +670,7 @@ class CycloneDxReader:
         logger.debug("%s: %d components, %d skipped", path, len(document.components), skips.count)
 
     @staticmethod
-    def _document(path: Path, skips: _Skips) -> _Document:
+    def _document(path: Path, skips: Skips) -> _Document:
         with path.open("rb") as stream:
             head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"<"):
