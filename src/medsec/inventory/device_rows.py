@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -90,12 +91,15 @@ def hosts(conn: Connection) -> list[tuple[str, bool, datetime, datetime]]:
     return [tuple(r) for r in conn.execute(stmt)]  # type: ignore[misc]
 
 
-def facts(conn: Connection, batch: int = 10_000) -> Iterator[Fact]:
-    """Every stored observation as a ``Fact``, oldest first.
+def facts(conn: Connection, batch: int = 10_000) -> list[Fact]:
+    """Every stored observation as a ``Fact``, oldest first (those of one time in the order
+    they were stored).
 
     The columns are read untyped (no per-row conversion by SQLAlchemy): the time comes as
     SQLite's naive UTC text or PostgreSQL's aware datetime, the facts as JSON text, parsed
-    once per distinct text - devices repeat themselves.
+    once per distinct text - devices repeat themselves. Rows come in storing order (the
+    primary key's, no sort by the database: it would sort the whole rows) and are ordered
+    by time here, a stable sort keeping that order among equal times.
     """
     names = (
         "kind",
@@ -114,11 +118,14 @@ def facts(conn: Connection, batch: int = 10_000) -> Iterator[Fact]:
     table = ObservationRow.__tablename__
     columns: list[ColumnElement[Any]] = [literal_column(f"{table}.{n}") for n in names]
     columns.append(cast(ObservationRow.facts, Text).label("facts"))
-    stmt = (
-        select(*columns).select_from(ObservationRow).order_by(ObservationRow.ts, ObservationRow.id)
-    )
+    stmt = select(*columns).select_from(ObservationRow).order_by(ObservationRow.id)
     with conn.execution_options(yield_per=batch).execute(stmt) as result:
-        yield from _facts_of(result)
+        out = list(_facts_of(result))
+    out.sort(key=_time_of)
+    return out
+
+
+_time_of = attrgetter("ts_ns")
 
 
 def _facts_of(rows: Iterable[Any]) -> Iterator[Fact]:

@@ -845,7 +845,7 @@ class Store:
                 bindings=device_rows.bindings(conn),
                 hosts=device_rows.hosts(conn),
                 gateways=self._gateway_macs(conn, gateway_mac_threshold),
-                facts=list(device_rows.facts(conn)),
+                facts=device_rows.facts(conn),
                 services=device_rows.services(conn),
             )
 
