@@ -10,9 +10,10 @@ What is read (CSAF 2.0 section 3.2):
   product version / version range (any other category passes its context on), each leaf's
   ``product`` becoming one ``AffectedProduct`` (vendor normalised by ``vendors.py``; versions
   from the branch name, free text such as "2.3.6 and below" or ``vers:all/*`` read by
-  ``range_from_text``); ``full_product_names``; ``relationships`` (``default_component_of``,
-  ``installed_on``...), each a new product id standing for the referenced product as part of
-  another; ``product_groups``; ``product_identification_helper`` (cpe, purl, model numbers);
+  ``assess.versions.ranges_from_text``); ``full_product_names``; ``relationships``
+  (``default_component_of``, ``installed_on``...), each a new product id standing for the
+  referenced product as part of another; ``product_groups``;
+  ``product_identification_helper`` (cpe, purl, model numbers);
 - ``vulnerabilities``: cve, title, cwe, summary/description notes, release date,
   ``product_status`` (known_affected/first_affected/last_affected -> affected,
   known_not_affected -> not_affected, fixed/first_fixed -> fixed, under_investigation,
@@ -43,6 +44,7 @@ from typing import Any, ClassVar
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
+from medsec.assess.versions import ranges_from_text
 from medsec.assess.vulns.interface import FeedFormatError, Skipped, SkippedRecord
 from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
 from medsec.model.vulns import (
@@ -643,64 +645,25 @@ def _without_version(full_name: str) -> str:
 
 # -- free-text versions ---------------------------------------------------------------------------
 
-_V = r"[0-9A-Za-z][0-9A-Za-z_.+~:\-]*"
-_VQ = rf"{_V}(?:\s+(?:MR\s+)?(?:build|sr|sp|service\s+pack|patch|update)\s*[0-9A-Za-z._-]*)?"
-"""A version, possibly with a build, service release or service pack after it."""
-_ALL = frozenset({"*", "all", "all versions", "any", "any version", "vers:all/*"})
-_LEADING_WORDS = re.compile(r"^(?:all\s+)?(?:software\s+)?(?:versions?|ver\.)\s+", re.I)
-_COMPARE = re.compile(rf"^(<=|>=|<|>|==|=)\s*({_VQ})$", re.I)
-_BELOW = re.compile(
-    rf"^({_V})\s+(?:and|or)\s+(?:below|prior|earlier|before|lower|older)(?:\s+versions?)?$", re.I
-)
-_ABOVE = re.compile(rf"^({_V})\s+(?:and|or)\s+(?:above|later|higher|newer|after)$", re.I)
-_PRIOR = re.compile(rf"^(?:prior\s+to|before|below|earlier\s+than|older\s+than)\s+({_V})$", re.I)
-_UP_TO = re.compile(rf"^up\s+to(?:\s+and\s+including)?\s+({_V})$", re.I)
-_THROUGH = re.compile(rf"^({_V})\s+(?:through|thru|to)\s+({_V})$", re.I)
-_EXACT = re.compile(rf"^({_V})$")
-_EXACT_QUALIFIED = re.compile(rf"^({_VQ})$", re.I)
-_WILDCARD = re.compile(r"^[vV]?(\d+(?:\.\d+)*)((?:\.[xX*])+)$")
-_VERS = re.compile(r"^vers:([A-Za-z0-9.+-]+)/(.*)$", re.I)
-
-_Bound = tuple[str, str]
-"""(operator, version): operator one of ``<``, ``<=``, ``>``, ``>=``, ``=``."""
+_PLAIN_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.+~:\-]*$")
+_WILDCARD = re.compile(r"(?:^|\.)[xX*](?:$|\.)")
 
 
 def version_ranges(text: str, category: str = "product_version_range") -> tuple[VersionRange, ...]:
-    """The versions a CSAF branch name covers. A ``product_version`` that is one version
-    token is that exact version; anything else keeps ``raw`` and gets the bounds that are
-    obvious: "<= 2.3.6", "2.3.6 and below", ">= 1.3 | <= 3.1", "prior to 4.1", "2.x",
-    ``vers:generic/>=1.0|<2.0``, ``vers:all/*``. Text whose meaning is not plain ("< august
-    28", "A10 < A11") keeps ``raw`` alone."""
+    """The versions a CSAF branch name covers. A ``product_version`` that is one plain token
+    (``3.6.7``, ``BT06``, ``IPv4``) is that exact version. Anything else is read by
+    ``assess.versions.ranges_from_text`` ("2.3.6 and below", ">= 1.3 | <= 3.1", "2.X",
+    ``vers:all/*``) after a note in parentheses at its end is set aside ("<= 1.54
+    (integrated into GE MobileLink)", "* (end-of-life 2011)"); ``raw`` keeps the text as
+    written."""
     raw = text.strip()
-    text = " ".join(raw.split())
-    if not text:
+    collapsed = " ".join(raw.split())
+    if not collapsed:
         return ()
-    if category == "product_version" and _EXACT.match(text) and not _WILDCARD.match(text):
-        return (VersionRange(version=text),)
-    return _local_ranges(text, raw)
-
-
-def _local_ranges(text: str, raw: str) -> tuple[VersionRange, ...]:
-    """Bounds of whitespace-collapsed ``text``; ``raw`` is kept as the feed wrote it."""
-    vers = _VERS.match(text)
-    scheme = vers.group(1).lower() if vers else None
-    if scheme is not None and vers is not None:
-        if scheme == "all" or vers.group(2).strip() == "*":
-            return (VersionRange(raw=raw, all_versions=True, version_type=scheme),)
-        parts = [p.strip() for p in vers.group(2).split("|")]
-    else:
-        core = _without_trailing_note(text)
-        if core.lower() in _ALL or core.startswith("* "):
-            return (VersionRange(raw=raw, all_versions=True),)
-        parts = [p.strip() for p in core.split("|")]
-    bounds: list[list[_Bound]] = []
-    for part in parts:
-        read = _part(part)
-        if read is None:
-            return (VersionRange(raw=raw, version_type=scheme),)
-        bounds.append(read)
-    ranges = _combine([b for read in bounds for b in read], raw, scheme)
-    return ranges or (VersionRange(raw=raw, version_type=scheme),)
+    plain = _PLAIN_VERSION.match(collapsed) and not _WILDCARD.search(collapsed)
+    if category == "product_version" and plain:
+        return (VersionRange(version=collapsed),)
+    return tuple(replace(r, raw=raw) for r in ranges_from_text(_without_trailing_note(collapsed)))
 
 
 def _without_trailing_note(text: str) -> str:
@@ -721,83 +684,3 @@ def _without_trailing_note(text: str) -> str:
     if groups != 1 or start <= 0:
         return text
     return text[:start].strip() or text
-
-
-def _part(part: str) -> list[_Bound] | None:
-    """The bounds one "|"-separated part states, or None when it states none plainly."""
-    part = _LEADING_WORDS.sub("", part).strip()
-    if not part:
-        return None
-    if match := _COMPARE.match(part):
-        op = "=" if match.group(1) == "==" else match.group(1)
-        return [(op, match.group(2))]
-    if match := _BELOW.match(part):
-        return [("<=", match.group(1))]
-    if match := _ABOVE.match(part):
-        return [(">=", match.group(1))]
-    if match := _PRIOR.match(part):
-        return [("<", match.group(1))]
-    if match := _UP_TO.match(part):
-        return [("<=", match.group(1))]
-    if match := _THROUGH.match(part):
-        return [(">=", match.group(1)), ("<=", match.group(2))]
-    if match := _EXACT_QUALIFIED.match(part):
-        return [("=", match.group(1))]
-    return None
-
-
-def _next_prefix(prefix: str) -> str:
-    """``12.2`` -> ``12.3``: the first version above every ``12.2.x``."""
-    head, _, last = prefix.rpartition(".")
-    bumped = str(int(last) + 1)
-    return f"{head}.{bumped}" if head else bumped
-
-
-def _combine(bounds: list[_Bound], raw: str, scheme: str | None) -> tuple[VersionRange, ...]:
-    """Bounds in order -> ranges: a lower bound pairs with the upper bound after it; a lone
-    upper bound runs from the first version; a lone ``>=`` runs to the last (``less_than``
-    ``*``, as CVE 5 writes it); each ``=`` is a version of its own (``2.x`` covers 2 up to
-    3). An exclusive lower bound (``>``) cannot be stated: the text stays raw-only."""
-    ranges: list[VersionRange] = []
-    lower: str | None = None
-    for op, version in bounds:
-        wildcard = _WILDCARD.match(version)
-        prefix = wildcard.group(1) if wildcard else None
-        if op == ">":
-            return ()
-        if op in ("<", "<="):
-            below: str | None = None
-            up_to: str | None = None
-            if prefix is not None:
-                below = prefix if op == "<" else _next_prefix(prefix)
-            elif op == "<":
-                below = version
-            else:
-                up_to = version
-            ranges.append(
-                VersionRange(
-                    version=lower,
-                    less_than=below,
-                    less_than_or_equal=up_to,
-                    raw=raw,
-                    version_type=scheme,
-                )
-            )
-            lower = None
-            continue
-        if lower is not None:
-            ranges.append(VersionRange(version=lower, less_than="*", raw=raw, version_type=scheme))
-            lower = None
-        if op == ">=":
-            lower = prefix if prefix is not None else version
-        elif prefix is not None:
-            ranges.append(
-                VersionRange(
-                    version=prefix, less_than=_next_prefix(prefix), raw=raw, version_type=scheme
-                )
-            )
-        else:
-            ranges.append(VersionRange(version=version, raw=raw, version_type=scheme))
-    if lower is not None:
-        ranges.append(VersionRange(version=lower, less_than="*", raw=raw, version_type=scheme))
-    return tuple(ranges)

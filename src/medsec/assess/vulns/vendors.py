@@ -68,8 +68,16 @@ def vendor_key(text: str) -> str:
     """The folded form names are compared by (``"B.Braun Melsungen AG"`` ->
     ``"b braun melsungen"``); empty when nothing but punctuation or suffixes is left."""
     words = _words(text)
-    while words and (words[-1] in _LEGAL_SUFFIXES or (words[-1] == "and" and len(words) > 1)):
-        words.pop()
+    while words:
+        letters = 0  # a dotted abbreviation at the end ("N.V.", "e.V.") reads as one word
+        while letters < len(words) and len(words[-1 - letters]) == 1:
+            letters += 1
+        if letters > 1 and "".join(words[-letters:]) in _LEGAL_SUFFIXES:
+            del words[-letters:]
+        elif words[-1] in _LEGAL_SUFFIXES or (words[-1] == "and" and len(words) > 1):
+            words.pop()
+        else:
+            break
     return " ".join(words)
 
 
