@@ -1,17 +1,25 @@
-"""SPDX 2.x SBOMs (JSON and tag-value) -> ``Sbom``.
+"""SPDX SBOMs -> ``Sbom``: SPDX 2.x (JSON and tag-value) and SPDX 3.0 (JSON-LD).
 
-Packages become components: name, ``versionInfo``, supplier (``Organization: `` / ``Person: ``
-stripped; the originator when no supplier is named), the purl of a ``PACKAGE-MANAGER``
-external ref and the CPE of a ``SECURITY`` one (``cpe23Type`` before ``cpe22Type``), the
-SPDXID as ref, ``licenseConcluded`` and ``licenseDeclared``, ``primaryPackagePurpose`` as
-kind. What the document describes (``documentDescribes``, ``DESCRIBES`` / ``DESCRIBED_BY``
-relationships with the document) is the subject when it is one package (or, with no package
-described, one file); it is then not repeated among the components. ``NOASSERTION`` and
-``NONE`` state nothing and are read as absent.
+Packages become components: name, version (``versionInfo``), supplier (``Organization: `` /
+``Person: `` stripped; the originator when no supplier is named), the purl of a
+``PACKAGE-MANAGER`` external ref and the CPE of a ``SECURITY`` one (``cpe23Type`` before
+``cpe22Type``), the SPDXID as ref, ``licenseConcluded`` and ``licenseDeclared``,
+``primaryPackagePurpose`` as kind. What the document describes (``documentDescribes``,
+``DESCRIBES`` / ``DESCRIBED_BY`` relationships with the document) is the subject when it is
+one package (or, with no package described, one file); it is then not repeated among the
+components. ``NOASSERTION`` and ``NONE`` state nothing and are read as absent.
 
-JSON is streamed with ijson one package at a time, tag-value line by line; a file over
-``MAX_SBOM_BYTES`` is refused. SPDX 3.0 (JSON-LD), YAML and RDF/XML are recognised and refused
-with a ``FeedFormatError`` saying so.
+SPDX 3.0 says the same with elements of a ``@graph``: ``software_Package`` (and the AI and
+dataset packages) with ``software_packageVersion``, ``software_packageUrl``,
+``externalIdentifier`` (``packageUrl``, ``cpe23``, ``cpe22``), ``suppliedBy`` /
+``originatedBy`` agents, licences through ``hasConcludedLicense`` / ``hasDeclaredLicense``
+relationships; the subject is the ``rootElement`` of the ``SpdxDocument`` (through an
+``software_Sbom`` when that is the root) or what it ``describes``; the document's spdxId is
+the serial and its ``CreationInfo`` gives the time and spec version.
+
+JSON is streamed with ijson one package (or graph element) at a time, tag-value line by line;
+a file over ``MAX_SBOM_BYTES`` is refused. YAML and RDF/XML are recognised and refused with a
+``FeedFormatError`` saying so.
 """
 
 from __future__ import annotations
@@ -170,24 +178,18 @@ def _check_version(path: Path, where: str, value: object) -> str:
     version = text(value)
     if version is not None and _SPDX2.fullmatch(version):
         return version
-    if version is not None and version.startswith("SPDX-3"):
-        raise FeedFormatError(path, where, "SPDX 3.0 not supported yet")
     raise FeedFormatError(path, where, f"unsupported spdxVersion {version!r}")
 
 
 # -- JSON ---------------------------------------------------------------------------------
 
-_WHOLE: Final = frozenset(
-    {"spdxVersion", "SPDXID", "documentNamespace", "creationInfo", "@context"}
-)
+_WHOLE: Final = frozenset({"spdxVersion", "SPDXID", "documentNamespace", "creationInfo"})
 _STREAMED: Final = frozenset({"packages", "files", "relationships", "documentDescribes"})
 
 
 def _read_json(path: Path, skips: Skips) -> _Document:
     document = _Document()
     for member in json_members(path, _WHOLE, _STREAMED):
-        if member.key == "@context":
-            raise FeedFormatError(path, "$.@context", "SPDX 3.0 not supported yet")
         if member.key == "spdxVersion":
             document.spdx_version = _check_version(path, member.where, member.value)
         elif member.key == "SPDXID":
@@ -334,11 +336,175 @@ def _tag_value_id(document: _Document, state: _TagValueState, value: str) -> Non
         document.files[ref] = state.file_name
 
 
+# -- SPDX 3.0 JSON-LD -------------------------------------------------------------------
+
+_SPDX3_PACKAGES: Final[Mapping[str, str | None]] = {
+    "software_Package": None,
+    "ai_AIPackage": "machine-learning-model",
+    "dataset_DatasetPackage": "data",
+}
+"""Package classes -> the kind when no ``software_primaryPurpose`` is given."""
+_SPDX3_AGENTS: Final = frozenset({"Agent", "Organization", "Person", "SoftwareAgent", "Tool"})
+_SPDX3_BOMS: Final = frozenset({"software_Sbom", "Bom"})
+_SPDX3_LICENCE_LINKS: Final = ("hasConcludedLicense", "hasDeclaredLicense")
+
+
+@dataclass(slots=True)
+class _Spdx3Document:
+    """The elements of an SPDX 3.0 ``@graph`` a ``Sbom`` needs, gathered while streaming."""
+
+    packages: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    """Agent and licence ids -> their name or licence expression."""
+    files: dict[str, str] = field(default_factory=dict)
+    """``software_File`` ids -> their name, for a document that describes a file."""
+    roots: dict[str, list[str]] = field(default_factory=dict)
+    """SpdxDocument and Sbom ids -> their ``rootElement``."""
+    document: str | None = None
+    document_info: object = None
+    creation_infos: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    links: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    """(from, relationshipType, to) of ``describes`` and licence relationships."""
+
+    def add(self, where: str, element: object, skips: Skips) -> None:
+        if not isinstance(element, Mapping):
+            skips(where, "element is not an object")
+            return
+        kind, ident = text(element.get("type")), text(element.get("spdxId"))
+        if kind in _SPDX3_PACKAGES:
+            self.packages.append((where, element))
+        elif kind == "CreationInfo" and (info_id := text(element.get("@id"))):
+            self.creation_infos[info_id] = element
+        elif ident is None:
+            return
+        elif kind in _SPDX3_AGENTS and (name := text(element.get("name"))):
+            self.names[ident] = name
+        elif kind == "software_File" and (name := text(element.get("name"))):
+            self.files[ident] = name
+        elif kind == "simplelicensing_LicenseExpression":
+            if expression := stated(element.get("simplelicensing_licenseExpression")):
+                self.names[ident] = expression
+        elif kind and "License" in kind and (name := text(element.get("name"))):
+            self.names[ident] = name
+        elif kind == "SpdxDocument" or kind in _SPDX3_BOMS:
+            self.roots[ident] = _ids(element.get("rootElement"))
+            if kind == "SpdxDocument" and self.document is None:
+                self.document, self.document_info = ident, element.get("creationInfo")
+        elif kind in ("Relationship", "LifecycleScopedRelationship"):
+            link = text(element.get("relationshipType"))
+            start = text(element.get("from"))
+            if start and link in ("describes", *_SPDX3_LICENCE_LINKS):
+                self.links.append((start, link, _ids(element.get("to"))))
+
+    def sbom(self, path: Path) -> Sbom:
+        if self.document is None:
+            raise FeedFormatError(path, "$.@graph", "no SpdxDocument element")
+        info = self.document_info
+        if isinstance(info, str):
+            info = self.creation_infos.get(info)
+        info = info if isinstance(info, Mapping) else {}
+        components = [c for _, p in self.packages if (c := self._component(p)) is not None]
+        described = self._described()
+        packages = [c for c in components if c.ref in described]
+        files = sorted(ref for ref in described if ref in self.files)
+        subject = packages[0] if len(packages) == 1 else None
+        if not packages and len(files) == 1:
+            subject = Component(name=self.files[files[0]], kind="file", ref=files[0])
+        rest = (c for c in components if subject is None or c.ref != subject.ref)
+        return Sbom(
+            format="spdx",
+            spec_version=text(info.get("specVersion")) or "3",
+            serial=self.document,
+            subject=subject,
+            components=tuple(dict.fromkeys(rest)),
+            created=timestamp(info.get("created")),
+        )
+
+    def _described(self) -> set[str]:
+        heads = [self.document] if self.document else []
+        found: set[str] = set()
+        for head in heads:
+            for root in self.roots.get(head, ()):
+                found.update(self.roots.get(root, [root]))
+        boms = {self.document, *self.roots}
+        for start, link, targets in self.links:
+            if link == "describes" and start in boms:
+                found.update(targets)
+        return found
+
+    def _component(self, package: Mapping[str, Any]) -> Component | None:
+        name, ident = text(package.get("name")), text(package.get("spdxId"))
+        if name is None:
+            return None
+        purl, cpe23, cpe22 = text(package.get("software_packageUrl")), None, None
+        identifiers = package.get("externalIdentifier")
+        for entry in identifiers if isinstance(identifiers, list) else ():
+            if not isinstance(entry, Mapping):
+                continue
+            kind, value = text(entry.get("externalIdentifierType")), text(entry.get("identifier"))
+            if kind == "packageUrl":
+                purl = purl or value
+            elif kind == "cpe23":
+                cpe23 = cpe23 or value
+            elif kind == "cpe22":
+                cpe22 = cpe22 or value
+        licenses = [
+            self.names[target]
+            for start, link, targets in self.links
+            if start == ident and link in _SPDX3_LICENCE_LINKS
+            for target in targets
+            if target in self.names
+        ]
+        purpose = text(package.get("software_primaryPurpose"))
+        return Component(
+            name=name,
+            version=stated(package.get("software_packageVersion")),
+            supplier=self._agent(package.get("suppliedBy"))
+            or self._agent(package.get("originatedBy")),
+            purl=purl,
+            cpe=cpe23 or cpe22,
+            kind=purpose.lower() if purpose else _SPDX3_PACKAGES.get(str(package.get("type"))),
+            ref=ident,
+            licenses=tuple(dict.fromkeys(licenses)),
+        )
+
+    def _agent(self, value: object) -> str | None:
+        for ident in _ids(value):
+            if ident in self.names:
+                return self.names[ident]
+        return None
+
+
+def _ids(value: object) -> list[str]:
+    """An element reference or a list of them, as ids."""
+    values = value if isinstance(value, list) else [value]
+    return [found for item in values if (found := text(item))]
+
+
+def _read_json3(path: Path, skips: Skips) -> Sbom:
+    document = _Spdx3Document()
+    for member in json_members(path, frozenset({"@context"}), frozenset({"@graph"})):
+        if member.key == "@context":
+            context = member.value if isinstance(member.value, str) else ""
+            if not re.match(r"https?://spdx\.org/rdf/3\.", context):
+                raise FeedFormatError(path, "$.@context", "not an SPDX 3 JSON-LD context")
+        elif member.opened:
+            continue
+        elif member.index is None:
+            skips(member.where, "@graph is not an array")
+        else:
+            document.add(member.where, member.value, skips)
+    for where, package in document.packages:
+        if text(package.get("name")) is None:
+            skips(where, "package without a name")
+    return document.sbom(path)
+
+
 # -- the reader ---------------------------------------------------------------------------
 
 
 class SpdxReader:
-    """SPDX 2.x documents (JSON or tag-value) -> one ``Sbom``."""
+    """SPDX documents (2.x JSON or tag-value, 3.0 JSON-LD) -> one ``Sbom``."""
 
     name: ClassVar[str] = "spdx"
 
@@ -357,7 +523,10 @@ class SpdxReader:
             head = stream.read(65536).lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"{"):
             if _DETECT_JSON3.search(head):
-                raise FeedFormatError(path, "$.@context", "SPDX 3.0 not supported yet")
+                sbom = _read_json3(path, skips)
+                logger.debug("%s: %d components (SPDX 3)", path, len(sbom.components))
+                yield sbom
+                return
             document, where = _read_json(path, skips), "$.spdxVersion"
         elif head.startswith(b"<") or (
             _DETECT_YAML.search(head) and not _DETECT_TAG_VALUE.search(head)
