@@ -50,6 +50,9 @@ class CvssMetric:
     """Who scored it (``nvd@nist.gov``, a CNA, ``CISA``)."""
     primary: bool = True
     """NVD's ``Primary`` (its own analysis) rather than ``Secondary`` (a CNA's)."""
+    products: tuple[str, ...] = ()
+    """The products the score is for, when the source scores per product (CSAF
+    ``scores[].products``: advisory-local product ids); empty = the whole vulnerability."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,8 @@ class VersionRange:
     empty = from the first)."""
     less_than: str | None = None
     less_than_or_equal: str | None = None
+    greater_than: str | None = None
+    """Exclusive lower bound ("> 2.0", ``vers:generic/>2.0``); ``version`` is then empty."""
     version_type: str | None = None
     """Scheme the source names (``semver``, ``custom``, ``git``, ``rpm``...)."""
     raw: str | None = None
