@@ -48,7 +48,7 @@ SMALL_REAL = (
     if SBOM_DATA.is_dir()
     else []
 )
-REAL_JSON = [p for p in SMALL_REAL if p.suffix == ".json" and "spdx3" not in p.name]
+REAL_JSON = [p for p in SMALL_REAL if p.suffix == ".json"]
 needs_data = pytest.mark.skipif(not SMALL_REAL, reason=f"no shared test data at {SBOM_DATA}")
 
 
@@ -100,6 +100,7 @@ HEADS = [
     b'{"bomFormat": "CycloneDX", "specVersion": "1.5", ',
     b'<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.4">',
     b'{"spdxVersion": "SPDX-2.3", ',
+    b'{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [',
     b"SPDXVersion: SPDX-2.2\n",
 ]
 
@@ -224,3 +225,76 @@ def test_structurally_mutated_real_documents(scratch: Path, source: Path, data: 
 )
 def test_deep_nesting(scratch: Path, content: bytes) -> None:
     read_all(scratch / "deep", content)
+
+
+XML_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"),
+    max_size=12,
+)
+TREES = st.recursive(
+    st.tuples(XML_TEXT, st.just(())),
+    lambda inner: st.tuples(XML_TEXT, st.lists(inner, max_size=3).map(tuple)),
+    max_leaves=15,
+)
+
+
+def numbered(trees: list[Any], counter: list[int]) -> list[tuple[str, str, list[Any]]]:
+    out = []
+    for name, children in trees:
+        counter[0] += 1
+        out.append((f"c{counter[0]}", name, numbered(list(children), counter)))
+    return out
+
+
+def expected_names(trees: list[tuple[str, str, list[Any]]]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for ref, name, children in trees:
+        if name.strip():
+            found.append((name.strip(), ref))
+        found.extend(expected_names(children))
+    return found
+
+
+def as_xml(trees: list[tuple[str, str, list[Any]]]) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
+    return "".join(
+        f"<component type={quoteattr('library')} bom-ref={quoteattr(ref)}>"
+        f"<name>{escape(name)}</name>"
+        + (f"<components>{as_xml(children)}</components>" if children else "")
+        + "</component>"
+        for ref, name, children in trees
+    )
+
+
+def as_json(trees: list[tuple[str, str, list[Any]]]) -> list[dict[str, Any]]:
+    return [
+        {"bom-ref": ref, "name": name, "components": as_json(children)}
+        for ref, name, children in trees
+    ]
+
+
+@PROPERTY
+@given(st.lists(TREES, max_size=4), st.sampled_from(["json", "xml"]))
+def test_component_trees_round_trip(scratch: Path, trees: list[Any], form: str) -> None:
+    """Components nested any way, with any text as name, come back flattened in document
+    order, with names trimmed and nameless ones skipped, in JSON and in XML."""
+    tree = numbered(trees, [0])
+    path = scratch / f"tree.{form}"
+    if form == "xml":
+        body = as_xml(tree)
+        content = f'<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><components>{body}</components></bom>'
+        path.write_text(content, encoding="utf-8")
+    else:
+        document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": as_json(tree)}
+        path.write_text(json.dumps(document), encoding="utf-8")
+    skipped: list[SkippedRecord] = []
+    (sbom,) = CycloneDxReader().read(path, skipped.append)
+    assert isinstance(sbom, Sbom)
+    expected = expected_names(tree)
+    assert [(c.name, c.ref) for c in sbom.components] == expected
+    assert len(skipped) == counted(tree) - len(expected)
+
+
+def counted(trees: list[tuple[str, str, list[Any]]]) -> int:
+    return sum(1 + counted(children) for _, _, children in trees)

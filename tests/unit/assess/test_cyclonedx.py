@@ -540,6 +540,8 @@ def test_size_limit(tmp_path: Path) -> None:
         (b"<bom>", "$", "not a CycloneDX bom"),
         (b'<bom xmlns="http://cyclonedx.org/schema/bom/1.4"><components>', "$", "not well-formed"),
         (b"<?xml version='1.0'?>", "$", "not well-formed"),
+        (b"<?xml version='1.0' encoding='bogus'?><bom/>", "$", "unsupported XML encoding"),
+        (b"<?xml version='1.0' encoding='shift_jis'?><bom/>", "$", "unsupported XML encoding"),
     ],
 )
 def test_broken_files(tmp_path: Path, content: bytes, where: str, reason: str) -> None:
@@ -559,6 +561,22 @@ def test_byte_order_mark_and_missing_file(tmp_path: Path) -> None:
     assert read_sbom(path).components == (Component(name="a"),)
     with pytest.raises(FeedFormatError, match="cannot read"):
         read(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "iso-8859-1", "utf-8"])
+def test_xml_encodings(tmp_path: Path, encoding: str) -> None:
+    xml = (
+        f'<?xml version="1.0" encoding="{encoding}"?>'
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.4"><components>'
+        '<component type="library"><name>dcmtk</name><version>3.6.7</version>'
+        "<supplier><name>OFFIS e.V. \u00e9</name></supplier></component></components></bom>"
+    )
+    path = tmp_path / "bom.xml"
+    path.write_bytes(xml.encode(encoding))
+    assert READER.detect(path.read_bytes())
+    assert read_sbom(path).components == (
+        Component(name="dcmtk", version="3.6.7", supplier="OFFIS e.V. \u00e9", kind="library"),
+    )
 
 
 def test_members_not_arrays_are_skipped(tmp_path: Path) -> None:

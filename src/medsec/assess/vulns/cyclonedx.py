@@ -496,32 +496,43 @@ def _read_xml(path: Path, skips: Skips) -> _Document:
     where = "$"
     counts = {"components": 0, "vulnerabilities": 0}
     with path.open("rb") as stream:
-        try:
-            for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-                if event == "start":
-                    stack.append(element)
-                    if len(stack) > MAX_XML_DEPTH:
-                        raise FeedFormatError(path, where, f"nested deeper than {MAX_XML_DEPTH}")
-                    if len(stack) == 1:
-                        ns = _root_namespace(path, element, document)
-                    continue
-                stack.pop()
+        events = iterparse(stream, events=("start", "end"), forbid_dtd=True)
+        while (step := _next_xml_event(path, events, where)) is not None:
+            event, element = step
+            if event == "start":
+                stack.append(element)
+                if len(stack) > MAX_XML_DEPTH:
+                    raise FeedFormatError(path, where, f"nested deeper than {MAX_XML_DEPTH}")
                 if len(stack) == 1:
-                    if element.tag == f"{ns}metadata":
-                        document.add_metadata(_xml_metadata(element, ns), skips)
-                    elif element.tag == f"{ns}components":
-                        document.has_components = True
-                    stack[0].remove(element)
-                elif len(stack) == 2 and stack[1].tag in _xml_lists(ns):
-                    where = _xml_list_item(document, stack[1].tag, element, ns, counts, skips)
-                    stack[1].remove(element)
-        except ParseError as exc:
-            raise FeedFormatError(path, where, f"not well-formed XML: {exc}") from exc
-        except DefusedXmlException as exc:
-            raise FeedFormatError(path, where, f"refused XML construct: {exc!r}") from exc
+                    ns = _root_namespace(path, element, document)
+                continue
+            stack.pop()
+            if len(stack) == 1:
+                if element.tag == f"{ns}metadata":
+                    document.add_metadata(_xml_metadata(element, ns), skips)
+                elif element.tag == f"{ns}components":
+                    document.has_components = True
+                stack[0].remove(element)
+            elif len(stack) == 2 and stack[1].tag in _xml_lists(ns):
+                where = _xml_list_item(document, stack[1].tag, element, ns, counts, skips)
+                stack[1].remove(element)
     if not ns:
         raise FeedFormatError(path, "$", "no root element")
     return document
+
+
+def _next_xml_event(
+    path: Path, events: Iterator[tuple[str, Element]], where: str
+) -> tuple[str, Element] | None:
+    """The parser's next event (None at the end); what it refuses -> ``FeedFormatError``."""
+    try:
+        return next(events, None)
+    except ParseError as exc:
+        raise FeedFormatError(path, where, f"not well-formed XML: {exc}") from exc
+    except DefusedXmlException as exc:
+        raise FeedFormatError(path, where, f"refused XML construct: {exc!r}") from exc
+    except (LookupError, ValueError) as exc:  # expat: unknown or multi-byte encodings
+        raise FeedFormatError(path, where, f"unsupported XML encoding: {exc}") from exc
 
 
 def _xml_lists(ns: str) -> tuple[str, str]:
@@ -650,7 +661,7 @@ class CycloneDxReader:
     name: ClassVar[str] = "cyclonedx"
 
     def detect(self, head: bytes) -> bool:
-        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        start = _unmarked(head)
         if start.startswith(b"{"):
             return _DETECT_JSON.search(start) is not None
         return start.startswith(b"<") and _DETECT_XML.search(start) is not None
@@ -672,7 +683,14 @@ class CycloneDxReader:
     @staticmethod
     def _document(path: Path, skips: Skips) -> _Document:
         with path.open("rb") as stream:
-            head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+            head = _unmarked(stream.read(256))
         if head.startswith(b"<"):
             return _read_xml(path, skips)
         return _read_json(path, skips)
+
+
+def _unmarked(head: bytes) -> bytes:
+    """The head past a byte order mark and white space; UTF-16 (XML) as UTF-8."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "ignore").encode()
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")
