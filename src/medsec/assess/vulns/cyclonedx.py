@@ -116,6 +116,19 @@ def timestamp(value: object) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class Skips:
+    """Tells ``skipped`` about records of one file."""
+
+    def __init__(self, path: Path, skipped: Skipped) -> None:
+        self.path = path
+        self.skipped = skipped
+        self.count = 0
+
+    def __call__(self, where: str, reason: str) -> None:
+        self.count += 1
+        self.skipped(SkippedRecord(self.path, where, reason))
+
+
 @dataclass(frozen=True, slots=True)
 class JsonMember:
     """A top-level member of a JSON object, or one item of a streamed top-level array."""
@@ -284,19 +297,6 @@ class _Document:
             components=unique,
             created=self.created,
         )
-
-
-class Skips:
-    """Tells ``skipped`` about records of one file."""
-
-    def __init__(self, path: Path, skipped: Skipped) -> None:
-        self.path = path
-        self.skipped = skipped
-        self.count = 0
-
-    def __call__(self, where: str, reason: str) -> None:
-        self.count += 1
-        self.skipped(SkippedRecord(self.path, where, reason))
 
 
 def component(item: Mapping[str, Any]) -> Component | None:
