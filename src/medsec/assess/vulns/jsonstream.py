@@ -72,18 +72,13 @@ _IJSON: Any = _backend()
 def open_feed(path: Path, where: str = "$") -> IO[bytes]:
     """The decompressed bytes of ``path`` (gzip when it starts with ``1f 8b``)."""
     try:
-        raw = path.open("rb")
+        with path.open("rb") as probe:
+            magic = probe.read(2)
+        if magic == GZIP_MAGIC:
+            return cast(IO[bytes], gzip.open(path, "rb"))
+        return path.open("rb")
     except OSError as err:
         raise FeedFormatError(path, where, f"cannot open: {err.strerror or err}") from err
-    try:
-        magic = raw.read(2)
-        raw.seek(0)
-    except OSError as err:
-        raw.close()
-        raise FeedFormatError(path, where, f"cannot read: {err.strerror or err}") from err
-    if magic == GZIP_MAGIC:
-        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
-    return raw
 
 
 def plain_head(head: bytes) -> bytes:
@@ -127,6 +122,7 @@ class _BoundedSource:
         self.position = 0
         self.start = 0
         self.first = True
+        self.read1 = getattr(raw, "read1", raw.read)
 
     def mark(self) -> None:
         """A record (or the space between records) begins about here."""
@@ -136,7 +132,9 @@ class _BoundedSource:
         if size == 0:
             return b""
         try:
-            data = self.raw.read(size)
+            # One read of the file (or of the gzip stream) at a time, so that what came
+            # before damage is handed over before the error.
+            data = self.read1(size)
         except READ_ERRORS as err:
             raise _Unreadable(str(err) or type(err).__name__) from err
         if self.first and data:
@@ -199,8 +197,9 @@ class _Walker:
 
     def fail(self, where: str, err: BaseException) -> FeedFormatError:
         if isinstance(err, _Oversized):
-            mib = self.source.limit // 2**20
-            return FeedFormatError(self.path, where, f"a record runs on for more than {mib} MiB")
+            limit = self.source.limit
+            size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit} bytes"
+            return FeedFormatError(self.path, where, f"a record runs on for more than {size}")
         if isinstance(err, _Unreadable):
             return FeedFormatError(self.path, where, f"cannot read: {err}")
         lines = str(err).strip().splitlines()
