@@ -261,6 +261,9 @@ class VexStatement:
     detail: str | None = None
     refs: tuple[str, ...] = ()
     """What it is about: purls, CPEs, bom-refs or CSAF product ids."""
+    versions: tuple[VersionRange, ...] = ()
+    """The versions of those products the statement covers (CycloneDX ``affects[].versions``);
+    empty = the products as named."""
     source: str = ""
     """The document that said it (serial number, tracking id, file name)."""
 
