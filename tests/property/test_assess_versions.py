@@ -170,7 +170,7 @@ statements = st.one_of(
 def test_statements_are_read_or_kept_raw(text: str, version: str) -> None:
     rng = range_from_text(text)
     assert rng.raw == text.strip()
-    for bound in (rng.version, rng.less_than, rng.less_than_or_equal):
+    for bound in (rng.version, rng.greater_than, rng.less_than, rng.less_than_or_equal):
         assert bound is None or bound == "*" or parse_version(bound) is not None, (text, bound)
     assert range_contains(rng, version) in (True, False, None)
     ranges = ranges_from_text(text)
@@ -185,6 +185,7 @@ def test_statements_are_read_or_kept_raw(text: str, version: str) -> None:
     st.builds(
         VersionRange,
         version=st.one_of(st.none(), versions(), st.text(max_size=10)),
+        greater_than=st.one_of(st.none(), versions()),
         less_than=st.one_of(st.none(), versions(), st.just("*")),
         less_than_or_equal=st.one_of(st.none(), versions()),
         version_type=st.one_of(st.none(), st.sampled_from(["semver", "custom", "git"])),

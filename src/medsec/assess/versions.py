@@ -383,8 +383,9 @@ _PHRASES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 def range_from_text(text: str) -> VersionRange:
     """A free-text version statement as one ``VersionRange``: bounds when it states one
     contiguous range (``2.3.6 and below`` -> ``less_than_or_equal``; ``4.1 and later`` ->
-    ``version`` 4.1 with ``less_than`` ``*``; ``3.x`` -> ``version`` 3, ``less_than`` 4; an
-    exact version -> ``version``), ``all_versions`` for "All versions"/``vers:all/*``, and
+    ``version`` 4.1 with ``less_than`` ``*``; ``after 4.1`` -> ``greater_than``; ``3.x`` ->
+    ``version`` 3, ``less_than`` 4; an exact version -> ``version``), ``all_versions`` for
+    "All versions"/``vers:all/*``, and
     only ``raw`` otherwise (alternatives such as ``5.0 | 5.1`` - see ``ranges_from_text`` -
     or text that names no versions). ``raw`` always holds the text (trimmed)."""
     ranges = ranges_from_text(text)
@@ -397,7 +398,7 @@ def ranges_from_text(text: str) -> tuple[VersionRange, ...]:
     """A free-text version statement as the ranges it lists: one per alternative
     (``5.0 | 5.1`` -> two exact versions; ``>= 1.0 | <= 1.1`` -> one range), each with the
     whole statement in ``raw``. When the statement cannot be put in ``VersionRange`` fields
-    (unreadable text, an exclusive start, a ``!=``), a single range with ``raw`` only."""
+    (unreadable text, a ``!=``), a single range with ``raw`` only."""
     raw = _raw(text)
     reading = _read(text) if isinstance(text, str) else None
     if reading is None:
@@ -406,22 +407,7 @@ def ranges_from_text(text: str) -> tuple[VersionRange, ...]:
         return (VersionRange(raw=raw, all_versions=True, version_type=reading.scheme),)
     if reading.excluded:
         return (VersionRange(raw=raw, version_type=reading.scheme),)
-    ranges: list[VersionRange] = []
-    for span in reading.spans:
-        fields = _span_fields(span)
-        if fields is None:
-            return (VersionRange(raw=raw, version_type=reading.scheme),)
-        version, less_than, less_than_or_equal = fields
-        ranges.append(
-            VersionRange(
-                version=version,
-                less_than=less_than,
-                less_than_or_equal=less_than_or_equal,
-                version_type=reading.scheme,
-                raw=raw,
-            )
-        )
-    return tuple(ranges)
+    return tuple(_span_range(span, reading.scheme, raw) for span in reading.spans)
 
 
 def range_contains(rng: VersionRange, version: str) -> bool | None:
@@ -433,7 +419,8 @@ def range_contains(rng: VersionRange, version: str) -> bool | None:
         return True
     if (rng.version_type or "").lower() == "git":
         return None
-    if any(_given(value) for value in (rng.version, rng.less_than, rng.less_than_or_equal)):
+    bounds = (rng.version, rng.greater_than, rng.less_than, rng.less_than_or_equal)
+    if any(_given(value) for value in bounds):
         return _structured_contains(rng, version)
     if not isinstance(rng.raw, str) or not rng.raw:
         return None
@@ -458,12 +445,13 @@ def _given(value: str | None) -> bool:
 
 def _structured_contains(rng: VersionRange, version: str) -> bool | None:
     start = rng.version
-    if _given(rng.less_than) or _given(rng.less_than_or_equal):
+    if any(_given(bound) for bound in (rng.greater_than, rng.less_than, rng.less_than_or_equal)):
         if start is not None and start.strip().lower() in _OPEN_START:
             start = None
         return in_range(
             version,
             start_including=start,
+            start_excluding=rng.greater_than,
             end_excluding=rng.less_than,
             end_including=rng.less_than_or_equal,
         )
@@ -494,18 +482,24 @@ def _reading_contains(reading: _Reading, version: str) -> bool | None:
     return False if decided else None
 
 
-def _span_fields(span: _Span) -> tuple[str | None, str | None, str | None] | None:
-    """(version, less_than, less_than_or_equal) of a span; None when ``VersionRange`` cannot
-    hold it (an exclusive start)."""
-    if span.start is not None and not span.start_inclusive:
-        return None
-    if span.end is None:
-        return (span.start, "*", None) if span.start is not None else (None, "*", None)
-    if span.start == span.end and span.start_inclusive and span.end_inclusive:
-        return (span.start, None, None)
-    if span.end_inclusive:
-        return (span.start, None, span.end)
-    return (span.start, span.end, None)
+def _span_range(span: _Span, scheme: str | None, raw: str) -> VersionRange:
+    """A span in ``VersionRange`` fields: an inclusive start in ``version`` (with
+    ``less_than`` ``*`` when there is no end, so it is not read as exact), an exclusive one in
+    ``greater_than``; the end in ``less_than`` or ``less_than_or_equal``."""
+    exact = span.start == span.end and span.start_inclusive and span.end_inclusive
+    inclusive_start = span.start if span.start_inclusive else None
+    return VersionRange(
+        version=inclusive_start,
+        greater_than=None if span.start_inclusive else span.start,
+        less_than=(
+            ("*" if inclusive_start is not None else None)
+            if span.end is None
+            else (None if span.end_inclusive else span.end)
+        ),
+        less_than_or_equal=span.end if span.end_inclusive and not exact else None,
+        version_type=scheme,
+        raw=raw,
+    )
 
 
 @lru_cache(maxsize=16384)

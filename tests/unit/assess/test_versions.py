@@ -397,11 +397,24 @@ def test_alternatives_are_separate_ranges() -> None:
     assert range_from_text("5.0|5.1") == VersionRange(raw="5.0|5.1")
 
 
-def test_what_version_range_cannot_hold_stays_raw_but_is_read() -> None:
+def test_exclusive_starts() -> None:
     after = range_from_text("after 4.1")
     assert fields(after) == (None, None, None, False)
+    assert after.greater_than == "4.1"
     assert range_contains(after, "4.1") is False
     assert range_contains(after, "4.1.1") is True
+    between = range_from_text("vers:generic/>2.0|<=3.0")
+    assert (between.greater_than, between.less_than_or_equal) == ("2.0", "3.0")
+    assert [range_contains(between, v) for v in ("2.0", "2.0.1", "3.0", "3.1")] == [
+        False,
+        True,
+        True,
+        False,
+    ]
+    assert range_from_text("> 3.x").version == "4"  # after every 3.x: from 4 on
+
+
+def test_what_version_range_cannot_hold_stays_raw_but_is_read() -> None:
     excluded = ranges_from_text("vers:generic/>=1.0|!=1.5|<2.0")
     assert [fields(r) for r in excluded] == [(None, None, None, False)]
     assert excluded[0].version_type == "generic"
@@ -455,6 +468,8 @@ def test_range_contains_reads_statements(text: str, version: str, expected: bool
         (VersionRange(version="A10"), "A10", True),
         (VersionRange(version="A10"), "A11", False),
         (VersionRange(version="*"), "1.0", True),
+        (VersionRange(greater_than="2.0"), "2.0", False),
+        (VersionRange(greater_than="2.0", less_than="3.0"), "2.5", True),
         (VersionRange(version="1.0", less_than="2.0", raw="garbage"), "1.5", True),
         (VersionRange(version="abc123", version_type="git"), "abc123", None),
         (VersionRange(), "1.0", None),
@@ -483,6 +498,11 @@ def advisory_version_texts(folder: Path) -> Counter[str]:
     return texts
 
 
+def names_bounds(rng: VersionRange) -> bool:
+    bounds = (rng.version, rng.greater_than, rng.less_than, rng.less_than_or_equal)
+    return rng.all_versions or any(bounds)
+
+
 def test_icsma_version_texts(shared_data: Path) -> None:
     folder = shared_data / "advisories" / "csaf_cisa_icsma"
     assert len(list(folder.glob("*.json"))) == 144
@@ -494,7 +514,7 @@ def test_icsma_version_texts(shared_data: Path) -> None:
         assert ranges and all(r.raw == text.strip() for r in ranges)
         single = range_from_text(text)
         assert single.raw == text.strip()
-        if any(r.all_versions or r.version or r.less_than or r.less_than_or_equal for r in ranges):
+        if any(names_bounds(r) for r in ranges):
             read += 1
             for rng in ranges:
                 own = rng.version or rng.less_than_or_equal
