@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import ClassVar, Final
 from urllib.parse import urlsplit
@@ -135,18 +136,19 @@ class Cve5Reader:
     def read(self, path: Path, skipped: Skipped) -> Iterator[Vulnerability]:
         header: dict[str, object] = {}
         in_array = False
-        for part in document_parts(path, None):
-            if isinstance(part, Member):
-                header[part.key] = part.value
-            elif isinstance(part, Element):
-                in_array = True
-                record = _record_or_skip(path, part.value, part.where, skipped)
-                if record is not None:
-                    yield record
-            elif isinstance(part, BadElement):
-                skipped(SkippedRecord(path, part.where, part.reason))
-            else:
-                in_array = True
+        with closing(document_parts(path, None)) as parts:
+            for part in parts:
+                if isinstance(part, Member):
+                    header[part.key] = part.value
+                elif isinstance(part, Element):
+                    in_array = True
+                    record = _record_or_skip(path, part.value, part.where, skipped)
+                    if record is not None:
+                        yield record
+                elif isinstance(part, BadElement):
+                    skipped(SkippedRecord(path, part.where, part.reason))
+                else:
+                    in_array = True
         if in_array:
             return
         if "cveMetadata" not in header and header.get("dataType") != "CVE_RECORD":

@@ -20,6 +20,7 @@ import logging
 import math
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import ClassVar, Final
@@ -58,51 +59,56 @@ class EpssReader:
         return False
 
     def read(self, path: Path, skipped: Skipped) -> Iterator[EpssScore]:
-        lines = csv_lines(path)
+        with closing(csv_lines(path)) as lines:
+            yield from _scores(path, lines, skipped)
+
+
+def _scores(path: Path, lines: Iterator[str], skipped: Skipped) -> Iterator[EpssScore]:
+    first = next(lines, None)
+    if first is None:
+        raise FeedFormatError(path, "line 1", "empty file: no EPSS header")
+    model_version: str | None = None
+    scored_on: date | None = None
+    number = 1
+    if first.startswith("#"):
+        model_version, scored_on = _comment(path, first)
         first = next(lines, None)
+        number = 2
         if first is None:
-            raise FeedFormatError(path, "line 1", "empty file: no EPSS header")
-        model_version: str | None = None
-        scored_on: date | None = None
-        number = 1
-        if first.startswith("#"):
-            model_version, scored_on = _comment(path, first)
-            first = next(lines, None)
-            number = 2
-            if first is None:
-                raise FeedFormatError(path, "line 2", "no EPSS header after the comment")
-        columns = [name.strip().strip('"').lower() for name in first.split(",")]
-        if any(name not in columns for name in COLUMNS):
-            raise FeedFormatError(path, f"line {number}", "not the EPSS header cve,epss,percentile")
-        cve_at, score_at, percentile_at = (columns.index(name) for name in COLUMNS)
-        width = max(cve_at, score_at, percentile_at) + 1
-        rows = csv.reader(lines)
-        while True:
-            where = f"line {number + rows.line_num + 1}"
-            try:
-                row = next(rows, None)
-            except csv.Error as err:
-                if number + rows.line_num + 1 <= int(where[5:]):  # pragma: no cover
-                    raise FeedFormatError(path, where, f"not CSV: {err}") from err
-                skipped(SkippedRecord(path, where, f"not CSV: {err}"))
-                continue
-            if row is None:
-                return
-            if not any(field.strip() for field in row):
-                continue
-            if len(row) < width:
-                skipped(SkippedRecord(path, where, f"{len(row)} fields, expected {width}"))
-                continue
-            try:
-                yield EpssScore(
-                    cve_id=parse_cve_id(row[cve_at], f"{where}, column cve"),
-                    score=_probability(row[score_at], f"{where}, column epss"),
-                    percentile=_probability(row[percentile_at], f"{where}, column percentile"),
-                    scored_on=scored_on,
-                    model_version=model_version,
-                )
-            except RecordError as err:
-                skipped(SkippedRecord(path, err.where, err.reason))
+            raise FeedFormatError(path, "line 2", "no EPSS header after the comment")
+    columns = [name.strip().strip('"').lower() for name in first.split(",")]
+    if any(name not in columns for name in COLUMNS):
+        raise FeedFormatError(path, f"line {number}", "not the EPSS header cve,epss,percentile")
+    cve_at, score_at, percentile_at = (columns.index(name) for name in COLUMNS)
+    width = max(cve_at, score_at, percentile_at) + 1
+    rows = csv.reader(lines)
+    while True:
+        line = number + rows.line_num + 1
+        where = f"line {line}"
+        try:
+            row = next(rows, None)
+        except csv.Error as err:
+            if number + rows.line_num < line:  # pragma: no cover - csv consumes a line per error
+                raise FeedFormatError(path, where, f"not CSV: {err}") from err
+            skipped(SkippedRecord(path, where, f"not CSV: {err}"))
+            continue
+        if row is None:
+            return
+        if not any(field.strip() for field in row):
+            continue
+        if len(row) < width:
+            skipped(SkippedRecord(path, where, f"{len(row)} fields, expected {width}"))
+            continue
+        try:
+            yield EpssScore(
+                cve_id=parse_cve_id(row[cve_at], f"{where}, column cve"),
+                score=_probability(row[score_at], f"{where}, column epss"),
+                percentile=_probability(row[percentile_at], f"{where}, column percentile"),
+                scored_on=scored_on,
+                model_version=model_version,
+            )
+        except RecordError as err:
+            skipped(SkippedRecord(path, err.where, err.reason))
 
 
 def _comment(path: Path, line: str) -> tuple[str | None, date | None]:

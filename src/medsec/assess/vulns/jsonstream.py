@@ -30,7 +30,7 @@ import gzip
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from io import TextIOWrapper
@@ -325,7 +325,7 @@ def document_parts(
     *,
     max_record_bytes: int = MAX_RECORD_BYTES,
     max_depth: int = MAX_DEPTH,
-) -> Iterator[DocumentPart]:
+) -> Generator[DocumentPart, None, None]:
     """Walk the JSON file ``path``: its top-level members (``Member``) and, one by one, the
     elements of its records array (``Records``, then ``Element`` or ``BadElement``). The
     records array is the top-level member ``records_key`` when it is an array, or the root
@@ -551,7 +551,7 @@ def cwe_ids(text: str) -> list[str]:
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def csv_lines(path: Path, max_line_chars: int = MAX_LINE_CHARS) -> Iterator[str]:
+def csv_lines(path: Path, max_line_chars: int = MAX_LINE_CHARS) -> Generator[str, None, None]:
     """The text lines of a CSV feed (gzip or not; UTF-8, a byte order mark dropped, undecodable
     bytes replaced), each with its line ending, for ``csv.reader``. Raises ``FeedFormatError``
     naming the line when a line is longer than ``max_line_chars`` or the file cannot be read

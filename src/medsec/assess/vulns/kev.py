@@ -21,6 +21,7 @@ import csv
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import ClassVar, Final
 
@@ -92,20 +93,21 @@ class KevReader:
         header: dict[str, object] = {}
         in_array = False
         read = 0
-        for part in document_parts(path, "vulnerabilities"):
-            if isinstance(part, Member):
-                header[part.key] = part.value
-            elif isinstance(part, Element):
-                read += 1
-                try:
-                    yield parse_entry(as_object(part.value, part.where), part.where)
-                except RecordError as err:
-                    skipped(SkippedRecord(path, err.where, err.reason))
-            elif isinstance(part, BadElement):
-                read += 1
-                skipped(SkippedRecord(path, part.where, part.reason))
-            else:
-                in_array = True
+        with closing(document_parts(path, "vulnerabilities")) as parts:
+            for part in parts:
+                if isinstance(part, Member):
+                    header[part.key] = part.value
+                elif isinstance(part, Element):
+                    read += 1
+                    try:
+                        yield parse_entry(as_object(part.value, part.where), part.where)
+                    except RecordError as err:
+                        skipped(SkippedRecord(path, err.where, err.reason))
+                elif isinstance(part, BadElement):
+                    read += 1
+                    skipped(SkippedRecord(path, part.where, part.reason))
+                else:
+                    in_array = True
         if not in_array:
             where = "$.vulnerabilities" if "vulnerabilities" in header else "$"
             raise FeedFormatError(path, where, "no vulnerabilities array: not a KEV catalog")
@@ -114,36 +116,41 @@ class KevReader:
             logger.warning("%s: the catalog counts %d entries but holds %d", path, count, read)
 
     def _read_csv(self, path: Path, skipped: Skipped) -> Iterator[KevEntry]:
-        rows = csv.reader(csv_lines(path))
+        with closing(csv_lines(path)) as lines:
+            yield from _csv_entries(path, lines, skipped)
+
+
+def _csv_entries(path: Path, lines: Iterator[str], skipped: Skipped) -> Iterator[KevEntry]:
+    rows = csv.reader(lines)
+    try:
+        columns = next(rows, None)
+    except csv.Error as err:
+        raise FeedFormatError(path, "line 1", f"not CSV: {err}") from err
+    names = [c.strip() for c in columns or ()]
+    if not REQUIRED_COLUMNS <= set(names):
+        missing = ", ".join(sorted(REQUIRED_COLUMNS - set(names)))
+        raise FeedFormatError(path, "line 1", f"not the KEV CSV header (no {missing})")
+    while True:
+        line = rows.line_num + 1
+        where = f"line {line}"
         try:
-            columns = next(rows, None)
+            row = next(rows, None)
         except csv.Error as err:
-            raise FeedFormatError(path, "line 1", f"not CSV: {err}") from err
-        names = [c.strip() for c in columns or ()]
-        if not REQUIRED_COLUMNS <= set(names):
-            missing = ", ".join(sorted(REQUIRED_COLUMNS - set(names)))
-            raise FeedFormatError(path, "line 1", f"not the KEV CSV header (no {missing})")
-        while True:
-            line = rows.line_num + 1
-            where = f"line {line}"
-            try:
-                row = next(rows, None)
-            except csv.Error as err:
-                if rows.line_num < line:  # pragma: no cover - csv consumes a line per error
-                    raise FeedFormatError(path, where, f"not CSV: {err}") from err
-                skipped(SkippedRecord(path, where, f"not CSV: {err}"))
-                continue
-            if row is None:
-                return
-            if not any(field.strip() for field in row):
-                continue
-            entry: dict[str, object] = dict(zip(names, row, strict=False))
-            try:
-                yield parse_entry(entry, where)
-            except RecordError as err:
-                # A field's path reads "line N.column": name the column in words instead.
-                at = err.where.replace(f"{where}.", f"{where}, column ", 1)
-                skipped(SkippedRecord(path, at, err.reason))
+            if rows.line_num < line:  # pragma: no cover - csv consumes a line per error
+                raise FeedFormatError(path, where, f"not CSV: {err}") from err
+            skipped(SkippedRecord(path, where, f"not CSV: {err}"))
+            continue
+        if row is None:
+            return
+        if not any(field.strip() for field in row):
+            continue
+        entry: dict[str, object] = dict(zip(names, row, strict=False))
+        try:
+            yield parse_entry(entry, where)
+        except RecordError as err:
+            # A field's path reads "line N.column": name the column in words instead.
+            at = err.where.replace(f"{where}.", f"{where}, column ", 1)
+            skipped(SkippedRecord(path, at, err.reason))
 
 
 def _is_csv_header(line: bytes) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import ClassVar, Final, Literal
 
@@ -89,18 +90,19 @@ class NvdReader:
     def read(self, path: Path, skipped: Skipped) -> Iterator[Vulnerability]:
         header: dict[str, object] = {}
         in_array = False
-        for part in document_parts(path, "vulnerabilities"):
-            if isinstance(part, Member):
-                header[part.key] = part.value
-            elif isinstance(part, Element):
-                record = _record_or_skip(path, part.value, part.where, skipped)
-                if record is not None:
-                    yield record
-            elif isinstance(part, BadElement):
-                skipped(SkippedRecord(path, part.where, part.reason))
-            else:
-                in_array = True
-                _check_header(path, header)
+        with closing(document_parts(path, "vulnerabilities")) as parts:
+            for part in parts:
+                if isinstance(part, Member):
+                    header[part.key] = part.value
+                elif isinstance(part, Element):
+                    record = _record_or_skip(path, part.value, part.where, skipped)
+                    if record is not None:
+                        yield record
+                elif isinstance(part, BadElement):
+                    skipped(SkippedRecord(path, part.where, part.reason))
+                else:
+                    in_array = True
+                    _check_header(path, header)
         if in_array:
             return
         if "vulnerabilities" in header:
