@@ -212,6 +212,28 @@ def test_header_keys_after_the_array_and_an_empty_feed(tmp_path: Path) -> None:
     assert read(write(tmp_path / "empty.json", response([]))) == ([], [])
 
 
+def test_each_shared_file_is_claimed_by_its_reader_only(shared_data: Path) -> None:
+    """CSAF advisories (whose vulnerabilities also open with "cve"), SBOMs, captures and the
+    KEV schema are none of these formats."""
+    readers = (READER, *OTHERS)
+    claimed: dict[str, set[str]] = {}
+    for path in sorted(shared_data.rglob("*")):
+        if path.is_file():
+            head = path.read_bytes()[:HEAD_BYTES]
+            for reader in readers:
+                if reader.detect(head):
+                    claimed.setdefault(reader.name, set()).add(path.parent.name + "/" + path.name)
+    advisories = shared_data / "advisories"
+    assert claimed == {
+        "nvd": {f"nvd_cve_json2/{p.name}" for p in (advisories / "nvd_cve_json2").iterdir()},
+        "cve5": {f"cvelist_v5/{p.name}" for p in (advisories / "cvelist_v5").iterdir()},
+        "kev": {
+            "cisa_kev/known_exploited_vulnerabilities.json",
+            "cisa_kev/known_exploited_vulnerabilities.csv",
+        },
+    }
+
+
 # -- spec-built records ----------------------------------------------------------------------
 
 

@@ -66,7 +66,7 @@ CSV_COLUMNS: Final = (
 """The CSV export's columns; ``REQUIRED_COLUMNS`` must be among a file's header."""
 REQUIRED_COLUMNS: Final = frozenset(("cveID", "vendorProject", "product", "dateAdded"))
 
-_JSON_HEAD: Final = re.compile(rb'"catalogVersion"\s*:')
+_JSON_HEAD: Final = re.compile(rb'"catalogVersion"\s*:\s*"')
 _JSON_ENTRY_HEAD: Final = re.compile(rb'"vulnerabilities"\s*:|"cveID"\s*:|Known Exploited')
 
 
@@ -76,9 +76,10 @@ class KevReader:
     name: ClassVar[str] = "kev"
 
     def detect(self, head: bytes) -> bool:
-        """A JSON object naming ``"catalogVersion"`` with ``"vulnerabilities"``, ``"cveID"``
-        or the catalog's title in its first bytes, or CSV whose header names the columns
-        ``cveID``, ``vendorProject``, ``product`` and ``dateAdded``."""
+        """A JSON object naming a ``"catalogVersion"`` string (the catalog's JSON schema
+        does not count) with ``"vulnerabilities"``, ``"cveID"`` or the catalog's title in
+        its first bytes, or CSV whose header names the columns ``cveID``,
+        ``vendorProject``, ``product`` and ``dateAdded``."""
         if head_matches(head, _JSON_HEAD, _JSON_ENTRY_HEAD):
             return True
         return _is_csv_header(plain_head(head).split(b"\n", 1)[0])

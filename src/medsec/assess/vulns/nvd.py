@@ -66,7 +66,7 @@ METRIC_KEYS: Final = (
 """Members of ``metrics`` read, newest CVSS version first, and the version each holds."""
 
 _RESPONSE_HEAD: Final = re.compile(
-    rb'"format"\s*:\s*"NVD_CVE"|"vulnerabilities"\s*:\s*\[\s*\{\s*"cve"\s*:'
+    rb'"format"\s*:\s*"NVD_CVE"|"vulnerabilities"\s*:\s*\[\s*\{\s*"cve"\s*:\s*\{'
 )
 _CVE_HEAD: Final = re.compile(rb'"id"\s*:\s*"CVE-\d{4}-\d+"')
 _CVE_FIELD_HEAD: Final = re.compile(rb'"(?:sourceIdentifier|vulnStatus|lastModified)"\s*:')
@@ -81,8 +81,9 @@ class NvdReader:
 
     def detect(self, head: bytes) -> bool:
         """A JSON object whose first bytes say ``"format": "NVD_CVE"`` or open
-        ``"vulnerabilities": [{"cve":``, or a ``cve`` object: ``"id": "CVE-..."`` with
-        ``sourceIdentifier``, ``vulnStatus`` or ``lastModified`` (and no CVE 5 metadata)."""
+        ``"vulnerabilities": [{"cve": {`` (a CSAF document's ``"cve"`` is a string), or a
+        ``cve`` object: ``"id": "CVE-..."`` with ``sourceIdentifier``, ``vulnStatus`` or
+        ``lastModified`` (and no CVE 5 metadata)."""
         if head_matches(head, _RESPONSE_HEAD):
             return True
         return head_matches(head, _CVE_HEAD, _CVE_FIELD_HEAD) and not head_matches(head, _CVE5_HEAD)
