@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import ClassVar, Final
@@ -277,7 +277,7 @@ def collect_references(
                 tags.append(tag)
 
 
-def affected_products(entries: list[object], where: str) -> tuple[AffectedProduct, ...]:
+def affected_products(entries: Sequence[object], where: str) -> tuple[AffectedProduct, ...]:
     """CVE 5 ``affected[]`` entries (``where`` is the array's path) as products per status."""
     products: list[AffectedProduct] = []
     for index, entry in enumerate(entries):

@@ -30,7 +30,7 @@ import gzip
 import logging
 import re
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from io import TextIOWrapper
@@ -307,10 +307,8 @@ class _Walker:
                         self.path, where, f"nested deeper than {self.max_depth} levels"
                     ) from None
         else:
-            kind = "null" if value is None else type(value).__name__
-            raise FeedFormatError(
-                self.path, "$", f"expected a JSON object or array at the top level, not {kind}"
-            )
+            reason = f"expected a JSON object or array at the top level, found {_kind(value)}"
+            raise FeedFormatError(self.path, "$", reason)
         try:
             extra = next(self.events, None)
         except Exception as err:  # trailing garbage, damaged end of a gzip stream
@@ -414,16 +412,13 @@ def get_object(obj: dict[str, object], key: str, where: str) -> dict[str, object
     raise RecordError(child(where, key), f"expected an object, found {_kind(value)}")
 
 
-_EMPTY: Final[list[object]] = []
-
-
-def get_array(obj: dict[str, object], key: str, where: str) -> list[object]:
-    """Member ``key`` when it is an array; empty when absent or null (do not modify)."""
+def get_array(obj: dict[str, object], key: str, where: str) -> Sequence[object]:
+    """Member ``key`` when it is an array; empty when absent or null."""
     value = obj.get(key)
     if type(value) is list:
         return value
     if value is None:
-        return _EMPTY
+        return ()
     raise RecordError(child(where, key), f"expected an array, found {_kind(value)}")
 
 
@@ -522,7 +517,7 @@ def parse_date(text: str, where: str) -> date:
         raise RecordError(where, f"not a date (YYYY-MM-DD): {text[:40]!r}") from None
 
 
-def english(entries: list[object], where: str, text_key: str = "value") -> str:
+def english(entries: Sequence[object], where: str, text_key: str = "value") -> str:
     """The English text of a ``[{"lang": ..., "value": ...}]`` list (else the first)."""
     texts: list[tuple[str, str]] = []
     for index, entry in enumerate(entries):
