@@ -608,6 +608,7 @@ def demo(
 
 
 from medsec.cli import device_commands  # noqa: E402, F401  (registers devices, device, identify)
+from medsec.cli import feed_commands  # noqa: E402, F401  (registers feeds import/status)
 
 GC_YOUNG_THRESHOLD = 50_000
 """Allocations between collections of the youngest generation (CPython's default: 700).
