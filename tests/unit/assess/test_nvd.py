@@ -7,6 +7,7 @@ helpers of ``jsonstream`` the reader stands on (size and depth limits)."""
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -563,3 +564,27 @@ def test_document_parts_of_a_root_array_and_of_members(tmp_path: Path) -> None:
     with pytest.raises(FeedFormatError) as caught:
         list(document_parts(path, None))
     assert caught.value.where == "$['a b']"
+
+
+def test_the_benchmark_feed_generator_writes_what_the_reader_reads(tmp_path: Path) -> None:
+    script = Path(__file__).parents[3] / "benchmarks" / "make_nvd_feed.py"
+    spec = importlib.util.spec_from_file_location("make_nvd_feed", script)
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    path = tmp_path / "nvd-300.json"
+    size = generator.write_feed(path, 300, generator.SEED, 2)
+    assert size == path.stat().st_size
+    assert READER.detect(path.read_bytes()[:HEAD_BYTES])
+    records, skipped = read(path)
+    assert (len(records), skipped) == (300, [])
+    assert len({r.cve_id for r in records}) == 300
+    analysed = [r for r in records if r.status in ("Analyzed", "Modified")]
+    assert analysed and all(r.cpe_matches and r.metrics for r in analysed)
+    assert any(r.status == "Rejected" for r in records)
+    assert any(
+        m.version_end_excluding or m.version_end_including for r in records for m in r.cpe_matches
+    )
+    compact = tmp_path / "compact.json"
+    generator.write_feed(compact, 300, generator.SEED, None)
+    assert read(compact) == (records, [])
