@@ -57,7 +57,11 @@ def versions(draw: st.DrawFn) -> str:
         text += draw(st.sampled_from(["r", "bt", "l", "u", "sv", "c."]))
     text += ".".join(draw(st.lists(numbers, min_size=1, max_size=5)))
     for _ in range(draw(st.integers(0, 4))):
-        text += draw(separators) + draw(st.one_of(numbers, words))
+        token = draw(st.one_of(numbers, words))
+        separator = draw(separators)
+        if not separator and text[-1].isalpha() == token[0].isalpha():
+            separator = "."  # letters run into letters ("u" "p" is the word "up")
+        text += separator + token
     if draw(st.booleans()) and draw(st.booleans()):
         text += "+" + draw(st.sampled_from(["b5", "build.7", "20230501", "sha.1a2b"]))
     return text
