@@ -281,11 +281,13 @@ class CaptureRows:
         MACs are stored lower-case, like bindings', so a MAC filter finds them.
         """
         observations, ts = self.observations, ns_time_converter(self.time)
+        kinds = _KINDS  # every class's, checked by capture_rows
         for start in range(0, len(observations), batch):
             rows = []
             for o in observations[start : start + batch]:
                 c = o.ctx
-                protocol, kind = observation_kind(type(o))
+                cls = type(o)
+                protocol, kind = kinds[cls] if cls in kinds else observation_kind(cls)
                 src_mac, dst_mac = c.src_mac, c.dst_mac
                 rows.append(
                     (
@@ -382,8 +384,8 @@ def capture_rows(
     for app in {k[4] for k in edge_apps}:  # every flow's application is a key's
         if len(app) > APP_MAX:
             raise ValueError(f"application name {app!r} is longer than {APP_MAX} characters")
-    for o in summary.observations:
-        observation_kind(type(o))
+    for cls in dict.fromkeys(map(type, summary.observations)):  # each class once, in order
+        observation_kind(cls)
 
     bindings: dict[tuple[str, str, int], _Binding] = {}
     for b in summary.bindings:
