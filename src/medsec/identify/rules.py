@@ -109,10 +109,13 @@ class Pattern:
             if self.fold:
                 if text.isascii():  # else Unicode case folding decides: ask the expression
                     lower = text.lower()
-                    if any(n not in lower for n in needs):
+                    for n in needs:
+                        if n not in lower:
+                            return None
+            else:
+                for n in needs:
+                    if n not in text:
                         return None
-            elif any(n not in text for n in needs):
-                return None
         return self.compiled.search(text)
 
     @property
