@@ -607,8 +607,8 @@ def demo(
     )
 
 
-from medsec.cli import device_commands  # noqa: E402, F401  (registers devices, device, identify)
-from medsec.cli import feed_commands  # noqa: E402, F401  (registers feeds import/status)
+# the commands of these modules register themselves on ``app``
+from medsec.cli import device_commands, feed_commands, vuln_commands  # noqa: E402, F401
 
 GC_YOUNG_THRESHOLD = 50_000
 """Allocations between collections of the youngest generation (CPython's default: 700).

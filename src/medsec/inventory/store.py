@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -108,7 +108,7 @@ from medsec.inventory.views import (
 from medsec.model.config import SiteNetworks
 from medsec.model.errors import InventoryError
 from medsec.model.traffic import CaptureStats, CaptureSummary
-from medsec.model.vulns import FeedRecord
+from medsec.model.vulns import Advisory, EpssScore, FeedRecord, KevEntry, Vulnerability
 
 logger = logging.getLogger(__name__)
 
@@ -1038,3 +1038,18 @@ class Store:
         components) and VEX statements the store holds."""
         with self._errors("read the inventory"), self._read() as conn:
             return vuln_rows.counts(conn)
+
+    def vulnerabilities_for_products(self, pairs: Iterable[tuple[str, str]]) -> list[Vulnerability]:
+        """Stored vulnerabilities naming one of the (vendor, product) CPE tokens."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.vulnerabilities_for(conn, pairs)
+
+    def advisories_for_vendors(self, vendors: Iterable[str]) -> list[Advisory]:
+        """Stored advisories with a product of one of the vendors (lowercase tokens)."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.advisories_for(conn, vendors)
+
+    def exploitation(self, cves: Iterable[str]) -> tuple[dict[str, KevEntry], dict[str, EpssScore]]:
+        """KEV entries and EPSS scores of the CVEs."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.exploitation(conn, cves)

@@ -16,9 +16,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from functools import lru_cache
+from types import UnionType
+from typing import Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
-from sqlalchemy import Connection, Table, delete, func, select
+from sqlalchemy import Connection, Table, delete, func, select, tuple_
 
 from medsec.inventory.vuln_models import (
     AdvisoryCveRow,
@@ -35,6 +37,7 @@ from medsec.inventory.vuln_models import (
 )
 from medsec.model.vulns import (
     Advisory,
+    CveId,
     CvssMetric,
     EpssScore,
     FeedRecord,
@@ -103,6 +106,37 @@ def best_metric(metrics: Iterable[CvssMetric]) -> CvssMetric | None:
 _VERSION_RANK = {"3.1": 4, "4.0": 3, "3.0": 2, "2.0": 1}
 """v3.1 before v4.0: NVD's own analyses and the HICP thresholds are in 3.1; a 4.0 score
 shows when no 3.1 one exists."""
+
+
+def from_json(kind: Any, value: Any) -> Any:
+    """The inverse of :func:`as_json` for a type of ``model.vulns`` (dataclasses, tuples,
+    optionals, dates and datetimes, literals and str NewTypes)."""
+    if value is None:
+        return None
+    origin = get_origin(kind)
+    if origin in (UnionType, Union):
+        options = [a for a in get_args(kind) if a is not type(None)]
+        return from_json(options[0], value) if len(options) == 1 else value
+    if origin is tuple:
+        args = get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(from_json(args[0], v) for v in value)
+        return tuple(from_json(a, v) for a, v in zip(args, value, strict=False))
+    if origin is Literal:
+        return value
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        hints = _hints(kind)
+        return kind(**{k: from_json(hints[k], v) for k, v in value.items() if k in hints})
+    if kind is datetime:
+        return datetime.fromisoformat(value)
+    if kind is date:
+        return date.fromisoformat(value)
+    return value
+
+
+@lru_cache(maxsize=64)
+def _hints(kind: type) -> dict[str, Any]:
+    return get_type_hints(kind)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -399,3 +433,62 @@ def counts(conn: Connection) -> dict[str, int]:
     ):
         out[name] = int(conn.execute(select(func.count()).select_from(_table(model))).scalar_one())
     return out
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def vulnerabilities_for(conn: Connection, pairs: Iterable[tuple[str, str]]) -> list[Vulnerability]:
+    """Every stored vulnerability naming one of the (vendor, product) tokens."""
+    wanted = sorted(set(pairs))
+    vulns, products = _table(VulnerabilityRow), _table(VulnerabilityProductRow)
+    ids: set[int] = set()
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        query = select(products.c.vulnerability_id).where(
+            tuple_(products.c.vendor, products.c.product).in_(chunk)
+        )
+        ids.update(conn.execute(query).scalars())
+    out: list[Vulnerability] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), BATCH):
+        query = select(vulns.c.record).where(vulns.c.id.in_(ordered[start : start + BATCH]))
+        out.extend(from_json(Vulnerability, r) for r in conn.execute(query).scalars())
+    return out
+
+
+def advisories_for(conn: Connection, vendors: Iterable[str]) -> list[Advisory]:
+    """Every stored advisory with a product of one of the vendors (tokens)."""
+    advisories, products = _table(AdvisoryRow), _table(AdvisoryProductRow)
+    query = (
+        select(advisories.c.record)
+        .where(
+            advisories.c.id.in_(
+                select(products.c.advisory_id).where(products.c.vendor.in_(sorted(set(vendors))))
+            )
+        )
+        .order_by(advisories.c.tracking_id)
+    )
+    return [from_json(Advisory, r) for r in conn.execute(query).scalars()]
+
+
+def exploitation(
+    conn: Connection, cves: Iterable[str]
+) -> tuple[dict[str, KevEntry], dict[str, EpssScore]]:
+    """KEV entries and EPSS scores of the CVEs."""
+    wanted = sorted(set(cves))
+    kev, epss = _table(KevRow), _table(EpssRow)
+    known: dict[str, KevEntry] = {}
+    scores: dict[str, EpssScore] = {}
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        for r in conn.execute(select(kev).where(kev.c.cve_id.in_(chunk))):
+            known[r.cve_id] = KevEntry(
+                CveId(r.cve_id), r.vendor, r.product, r.name, r.date_added, r.due_date,
+                r.required_action, r.known_ransomware, r.notes,
+            )  # fmt: skip
+        for r in conn.execute(select(epss).where(epss.c.cve_id.in_(chunk))):
+            scores[r.cve_id] = EpssScore(
+                CveId(r.cve_id), r.score, r.percentile, r.scored_on, r.model_version
+            )
+    return known, scores

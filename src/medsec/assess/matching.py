@@ -1,0 +1,265 @@
+"""Devices x vulnerabilities: which CVEs apply to what a device runs, and why medsec thinks so.
+
+Three ways in, each with its basis stated:
+
+- **NVD configurations**: the device's CPE candidates (``assess.products``) against a CVE's
+  CPE match criteria and version ranges (``assess.cpe.evaluate_configurations``);
+- **CVE 5 ``affected``**: vendor and product (or their CPEs) and the versions listed;
+- **CSAF advisories**: the device's vendor and model against the advisory's products
+  (vendor names normalised, ``rules/vulns/vendors.yaml``), its firmware or software version
+  against the product's version range.
+
+A match is *certain* when the version seen lies in the range; *possible* when the product
+matches but the version was not seen or cannot be compared (advisories often name all
+versions of a model) - possible matches carry half the confidence. Confidence is the
+identification confidence of what the match rests on (0-100): a CVE is only as sure as the
+software version it was matched by.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from medsec.assess.cpe import evaluate_configurations, match_cpe_range, parse_cpe, unquote
+from medsec.assess.products import Candidate, DeviceDescription
+from medsec.assess.versions import range_contains
+from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
+from medsec.model.vulns import Advisory, AffectedProduct, CpeMatch, CveId, Vulnerability
+
+_TOKEN = re.compile(r"[^0-9a-z]+")
+
+
+def _token(text: str) -> str:
+    return _TOKEN.sub("_", text.casefold()).strip("_")
+
+
+@dataclass(frozen=True, slots=True)
+class VulnMatch:
+    """One vulnerability that applies (or may apply) to one device."""
+
+    device_id: int
+    cve_id: CveId
+    source: str
+    """``nvd``, ``cve5`` or ``csaf:<tracking id>``."""
+    certain: bool
+    """The version seen lies in the affected range (False: product matches, version unknown)."""
+    confidence: int
+    basis: str
+    """Why, in one sentence (what was seen, as which CPE or product, in which range)."""
+
+
+def _bounds(m: CpeMatch) -> str:
+    parts = []
+    if m.version_start_including:
+        parts.append(f">= {m.version_start_including}")
+    if m.version_start_excluding:
+        parts.append(f"> {m.version_start_excluding}")
+    if m.version_end_including:
+        parts.append(f"<= {m.version_end_including}")
+    if m.version_end_excluding:
+        parts.append(f"< {m.version_end_excluding}")
+    return f" in range {' and '.join(parts)}" if parts else ""
+
+
+def _holds_for(m: CpeMatch, candidate: Candidate) -> bool | None:
+    return match_cpe_range(
+        m.criteria,
+        candidate.cpe,
+        version_start_including=m.version_start_including,
+        version_start_excluding=m.version_start_excluding,
+        version_end_including=m.version_end_including,
+        version_end_excluding=m.version_end_excluding,
+    )
+
+
+def _seen(c: Candidate) -> str:
+    return f"{c.attribute} {c.seen_as} (confidence {c.confidence})"
+
+
+def match_nvd(
+    device: DeviceDescription, found: Sequence[Candidate], vulnerability: Vulnerability
+) -> VulnMatch | None:
+    """The NVD configurations of ``vulnerability`` against the device's candidates."""
+    if not vulnerability.cpe_matches or not found:
+        return None
+    answer, basis = evaluate_configurations(vulnerability.cpe_matches, [c.cpe for c in found])
+    if answer is True:
+        for m in basis:
+            for c in found:
+                if _holds_for(m, c) is True:
+                    return VulnMatch(
+                        device.device_id,
+                        vulnerability.cve_id,
+                        vulnerability.source,
+                        True,
+                        min(c.confidence, 95),
+                        f"{_seen(c)} as {c.cpe} matches {m.criteria}{_bounds(m)} "
+                        f"of {vulnerability.cve_id}",
+                    )
+    if answer is None:
+        for m in vulnerability.cpe_matches:
+            if not m.vulnerable or m.negate:
+                continue
+            named = _criteria_pair(m.criteria)
+            for c in found:
+                if c.version is None and named == (c.vendor, c.product):
+                    if _holds_for(m, c) is not False:
+                        return VulnMatch(
+                            device.device_id,
+                            vulnerability.cve_id,
+                            vulnerability.source,
+                            False,
+                            c.confidence // 2,
+                            f"{_seen(c)} is {c.vendor}:{c.product}, named by {m.criteria}"
+                            f"{_bounds(m)} of {vulnerability.cve_id}; its version was not seen",
+                        )
+    return None
+
+
+def _criteria_pair(criteria: str) -> tuple[str, str] | None:
+    name = parse_cpe(criteria)
+    if name is None:
+        return None
+    return _token(unquote(name.vendor)), _token(unquote(name.product))
+
+
+def _affected_pairs(a: AffectedProduct) -> set[tuple[str, str]]:
+    pairs = {(_token(a.vendor), _token(a.product))}
+    for cpe in a.cpes:
+        found = _criteria_pair(cpe)
+        if found is not None:
+            pairs.add(found)
+    return pairs
+
+
+def match_cve5(
+    device: DeviceDescription, found: Sequence[Candidate], vulnerability: Vulnerability
+) -> VulnMatch | None:
+    """The CNA's ``affected`` products and versions against the device's candidates."""
+    explicit = {
+        pair
+        for a in vulnerability.affected
+        if not all(r.all_versions for r in a.versions)
+        for pair in _affected_pairs(a)
+    }
+    for a in vulnerability.affected:
+        if a.status != "affected":
+            continue
+        pairs = _affected_pairs(a)
+        if a.versions and all(r.all_versions for r in a.versions) and pairs & explicit:
+            continue  # a CVE 5 defaultStatus: the versions listed for the product decide
+        for c in found:
+            if (c.vendor, c.product) not in pairs:
+                continue
+            listed = ", ".join(
+                r.raw or _range_text(r.version, r.less_than, r.less_than_or_equal)
+                for r in a.versions
+            )
+            if c.version is None:
+                return VulnMatch(
+                    device.device_id,
+                    vulnerability.cve_id,
+                    vulnerability.source,
+                    False,
+                    c.confidence // 2,
+                    f"{_seen(c)} is {a.vendor} {a.product}, affected in versions {listed} "
+                    f"by {vulnerability.cve_id}; its version was not seen",
+                )
+            verdicts = [range_contains(r, c.version) for r in a.versions]
+            if any(v is True for v in verdicts):
+                return VulnMatch(
+                    device.device_id,
+                    vulnerability.cve_id,
+                    vulnerability.source,
+                    True,
+                    min(c.confidence, 95),
+                    f"{_seen(c)} is {a.vendor} {a.product} {c.version}, within the affected "
+                    f"versions {listed} of {vulnerability.cve_id}",
+                )
+    return None
+
+
+def _range_text(version: str | None, lt: str | None, le: str | None) -> str:
+    if lt:
+        return f"{version or '0'} to < {lt}"
+    if le:
+        return f"{version or '0'} to <= {le}"
+    return version or "?"
+
+
+def match_vulnerability(
+    device: DeviceDescription, found: Sequence[Candidate], vulnerability: Vulnerability
+) -> VulnMatch | None:
+    """Does ``vulnerability`` apply to the device? NVD configurations when it has any, else
+    the CNA's affected list. Rejected CVEs never apply."""
+    if (vulnerability.status or "").casefold() in ("rejected", "reject"):
+        return None
+    if vulnerability.cpe_matches:
+        return match_nvd(device, found, vulnerability)
+    return match_cve5(device, found, vulnerability)
+
+
+def _model_matches(model: str, product: str) -> bool:
+    m, p = _token(model), _token(product)
+    return bool(m) and bool(p) and (m in p or p in m)
+
+
+def match_advisory(
+    device: DeviceDescription, advisory: Advisory, vendors: VendorNames | None = None
+) -> list[VulnMatch]:
+    """The advisory's affected products of the device's vendor and model, by version."""
+    if not device.vendor or not device.model:
+        return []
+    vendors = vendors or shipped_vendor_names()
+    vendor = vendors.canonical(device.vendor)
+    versions = [v for v in (device.firmware_version, *(s.version for s in device.software)) if v]
+    confidence = min(device.confidence.get("vendor", 0), device.confidence.get("model", 0))
+    hits: dict[str, tuple[bool, str]] = {}
+    for p in advisory.products:
+        if vendors.canonical(p.vendor) != vendor or not _model_matches(device.model, p.product):
+            continue
+        if not p.product_id:
+            continue
+        verdicts = [(v, range_contains(r, v)) for r in p.versions for v in versions]
+        inside = next((v for v, verdict in verdicts if verdict is True), None)
+        if inside is not None:
+            hits[p.product_id] = (True, f"version {inside} of {p.product}")
+        elif all(r.all_versions for r in p.versions) and p.versions:
+            hits[p.product_id] = (True, f"{p.product} (all versions)")
+        elif not any(verdict is False for _, verdict in verdicts) or not verdicts:
+            hits.setdefault(p.product_id, (False, f"{p.product} (its version was not seen)"))
+    out = []
+    for v in advisory.vulnerabilities:
+        if v.cve_id is None:
+            continue
+        for product_id, status in v.products:
+            if status != "affected" or product_id not in hits:
+                continue
+            certain, what = hits[product_id]
+            out.append(
+                VulnMatch(
+                    device.device_id,
+                    v.cve_id,
+                    f"csaf:{advisory.tracking_id}",
+                    certain,
+                    confidence if certain else confidence // 2,
+                    f"vendor {device.vendor} and model {device.model} (confidence "
+                    f"{confidence}) are {what}, affected by {v.cve_id} per "
+                    f"{advisory.tracking_id}",
+                )
+            )
+            break
+    return out
+
+
+def best(matches: Iterable[VulnMatch]) -> list[VulnMatch]:
+    """One match per (device, CVE): certain before possible, then the most confident."""
+    kept: dict[tuple[int, str], VulnMatch] = {}
+    for m in matches:
+        key = (m.device_id, m.cve_id)
+        old = kept.get(key)
+        if old is None or (m.certain, m.confidence) > (old.certain, old.confidence):
+            kept[key] = m
+    return sorted(kept.values(), key=lambda m: (m.device_id, m.cve_id))

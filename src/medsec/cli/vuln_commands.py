@@ -1,0 +1,53 @@
+"""``medsec vulns``: the vulnerabilities of the inventory's devices (registered on the main app)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from medsec.cli.main import DbOption, JsonOption, _print_json, _print_table, _use_db, app, state
+from medsec.service import vulns as vulns_service
+
+
+@app.command()
+def vulns(
+    device: Annotated[
+        str | None, typer.Option("--device", "-d", help="Only this device (id, IP or MAC).")
+    ] = None,
+    kev: Annotated[bool, typer.Option("--kev", help="Only known exploited (CISA KEV).")] = False,
+    min_cvss: Annotated[
+        float | None, typer.Option("--min-cvss", help="Only CVSS base score >= this.")
+    ] = None,
+    certain: Annotated[
+        bool,
+        typer.Option("--certain", help="Only matches whose version was seen in the range."),
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Vulnerabilities that apply to devices, KEV first then by CVSS, each with its basis."""
+    _use_db(db)
+    with state.store() as store:
+        rows = vulns_service.list_vulnerabilities(
+            store, device=device, kev_only=kev, min_cvss=min_cvss, certain_only=certain
+        )
+    if as_json:
+        _print_json([vulns_service.vulnerability_json(r) for r in rows])
+        return
+    _print_table(
+        f"{len(rows)} vulnerabilities on {len({r.device_id for r in rows})} devices",
+        ("device", "CVE", "CVSS", "KEV", "EPSS", "match", "basis"),
+        (
+            (
+                r.device,
+                r.cve_id,
+                f"{r.cvss_score:.1f} {r.severity or ''}".strip() if r.cvss_score else "-",
+                f"due {r.kev_due}" if r.kev and r.kev_due else ("yes" if r.kev else ""),
+                f"{r.epss:.3f}" if r.epss is not None else "",
+                f"{'certain' if r.certain else 'possible'} {r.confidence}",
+                r.basis,
+            )
+            for r in rows
+        ),
+    )

@@ -1,0 +1,225 @@
+"""Which vulnerabilities apply to which devices (``medsec vulns``): identification's software,
+OS, vendor and model matched against the imported feeds, with severity (CVSS), exploitation
+(KEV, EPSS) and the basis of every match."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from medsec.assess.matching import (
+    VulnMatch,
+    best,
+    match_advisory,
+    match_vulnerability,
+)
+from medsec.assess.products import (
+    DeviceDescription,
+    SoftwareSeen,
+    candidates,
+    product_pairs,
+)
+from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
+from medsec.inventory import DeviceQuery, DeviceView, Store
+from medsec.inventory.vuln_rows import best_metric, cpe_vendor_product, token
+from medsec.model.vulns import Advisory, CvssMetric, Vulnerability
+from medsec.service.devices import find_devices
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceVulnerability:
+    """A vulnerability that applies (``certain``) or may apply to a device, and how bad."""
+
+    device_id: int
+    device: str
+    """How the device is shown: its first IP, else its key."""
+    cve_id: str
+    source: str
+    certain: bool
+    confidence: int
+    basis: str
+    cvss_version: str | None
+    cvss_score: float | None
+    cvss_vector: str | None
+    severity: str | None
+    kev: bool
+    kev_due: date | None
+    known_ransomware: bool | None
+    epss: float | None
+    epss_percentile: float | None
+    advisories: tuple[str, ...]
+    remediations: tuple[str, ...]
+    """What the advisories say to do (vendor fixes first)."""
+
+
+def describe(device: DeviceView) -> DeviceDescription:
+    """The matching inputs of a stored device."""
+    record = device.record
+    attributes: dict[str, Any] = record.get("attributes", {})
+
+    def value(name: str) -> str | None:
+        found = attributes.get(name)
+        return str(found["value"]) if found else None
+
+    return DeviceDescription(
+        device_id=device.id,
+        vendor=device.vendor,
+        model=device.model,
+        os=device.os,
+        os_version=value("os_version"),
+        firmware_version=value("firmware_version"),
+        software=tuple(
+            SoftwareSeen(str(s["name"]), s.get("version"), int(s.get("confidence", 0)))
+            for s in record.get("software", [])
+        ),
+        confidence={name: int(a["confidence"]) for name, a in attributes.items()},
+    )
+
+
+def _shown(device: DeviceView) -> str:
+    ips = [a.value for a in device.addresses if a.kind == "ip"]
+    return ips[0] if ips else device.key
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    matches: list[VulnMatch]
+    """One per device and CVE, the best basis."""
+    vulnerabilities: dict[str, Vulnerability]
+    """The CVE records the matching read, by CVE id (NVD's when several sources)."""
+    advisories: list[Advisory]
+
+
+def device_matches(
+    store: Store, devices: Sequence[DeviceView], vendors: VendorNames | None = None
+) -> Assessment:
+    """Every vulnerability match of the devices, with the records they rest on."""
+    vendors = vendors or shipped_vendor_names()
+    described = [describe(d) for d in devices]
+    found = {d.device_id: candidates(d) for d in described}
+    pairs = set().union(*(product_pairs(c) for c in found.values())) if found else set()
+    vulnerabilities = store.vulnerabilities_for_products(pairs) if pairs else []
+    by_pair: dict[tuple[str, str], list[Vulnerability]] = {}
+    for v in vulnerabilities:
+        named = {cpe_vendor_product(m.criteria) for m in v.cpe_matches}
+        named |= {(token(a.vendor), token(a.product)) for a in v.affected}
+        for pair in named:
+            if pair is not None:
+                by_pair.setdefault(pair, []).append(v)
+    vendor_tokens = {token(vendors.canonical(d.vendor)) for d in described if d.vendor}
+    advisories = store.advisories_for_vendors(vendor_tokens) if vendor_tokens else []
+    matches: list[VulnMatch] = []
+    for d in described:
+        mine = found[d.device_id]
+        seen: set[tuple[str, str]] = set()
+        for pair in sorted(product_pairs(mine)):
+            for v in by_pair.get(pair, ()):
+                if (v.cve_id, v.source) in seen:
+                    continue
+                seen.add((v.cve_id, v.source))
+                hit = match_vulnerability(d, mine, v)
+                if hit is not None:
+                    matches.append(hit)
+        for a in advisories:
+            matches.extend(match_advisory(d, a, vendors))
+    records: dict[str, Vulnerability] = {}
+    for v in vulnerabilities:  # NVD's analysis when the CVE program's record is there too
+        if v.cve_id not in records or v.source == "nvd":
+            records[v.cve_id] = v
+    return Assessment(best(matches), records, advisories)
+
+
+def _advisory_facts(
+    advisories: Iterable[Advisory], cve: str
+) -> tuple[tuple[str, ...], tuple[str, ...], CvssMetric | None]:
+    ids: list[str] = []
+    fixes: list[str] = []
+    metrics: list[CvssMetric] = []
+    for a in advisories:
+        for v in a.vulnerabilities:
+            if v.cve_id != cve:
+                continue
+            ids.append(a.tracking_id)
+            metrics.extend(v.metrics)
+            ranked = sorted(v.remediations, key=lambda r: r.category != "vendor_fix")
+            fixes.extend(f"{r.category}: {r.details}" for r in ranked[:3])
+    return tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(fixes)), best_metric(metrics)
+
+
+def list_vulnerabilities(
+    store: Store,
+    *,
+    device: str | None = None,
+    kev_only: bool = False,
+    min_cvss: float | None = None,
+    certain_only: bool = False,
+) -> list[DeviceVulnerability]:
+    """Vulnerabilities of the inventory's devices (or of one device: id, IP or MAC)."""
+    devices = find_devices(store, device) if device else store.devices(DeviceQuery())
+    assessment = device_matches(store, devices)
+    kev, epss = store.exploitation({m.cve_id for m in assessment.matches})
+    shown = {d.id: _shown(d) for d in devices}
+    out = []
+    for m in assessment.matches:
+        ids, fixes, advisory_metric = _advisory_facts(assessment.advisories, m.cve_id)
+        record = assessment.vulnerabilities.get(m.cve_id)
+        metric = best_metric(record.metrics) if record else None
+        metric = metric or advisory_metric
+        known = kev.get(m.cve_id)
+        score = epss.get(m.cve_id)
+        row = DeviceVulnerability(
+            device_id=m.device_id,
+            device=shown.get(m.device_id, str(m.device_id)),
+            cve_id=m.cve_id,
+            source=m.source,
+            certain=m.certain,
+            confidence=m.confidence,
+            basis=m.basis,
+            cvss_version=metric.version if metric else None,
+            cvss_score=metric.base_score if metric else None,
+            cvss_vector=metric.vector if metric else None,
+            severity=metric.severity if metric else None,
+            kev=known is not None,
+            kev_due=known.due_date if known else None,
+            known_ransomware=known.known_ransomware if known else None,
+            epss=score.score if score else None,
+            epss_percentile=score.percentile if score else None,
+            advisories=ids,
+            remediations=fixes,
+        )
+        if kev_only and not row.kev:
+            continue
+        if min_cvss is not None and (row.cvss_score is None or row.cvss_score < min_cvss):
+            continue
+        if certain_only and not row.certain:
+            continue
+        out.append(row)
+    out.sort(key=lambda r: (not r.kev, -(r.cvss_score or 0.0), r.device, r.cve_id))
+    return out
+
+
+def vulnerability_json(row: DeviceVulnerability) -> dict[str, Any]:
+    return {
+        "device_id": row.device_id,
+        "device": row.device,
+        "cve": row.cve_id,
+        "source": row.source,
+        "certain": row.certain,
+        "confidence": row.confidence,
+        "basis": row.basis,
+        "cvss": {
+            "version": row.cvss_version,
+            "score": row.cvss_score,
+            "vector": row.cvss_vector,
+            "severity": row.severity,
+        },
+        "kev": row.kev,
+        "kev_due": row.kev_due.isoformat() if row.kev_due else None,
+        "known_ransomware": row.known_ransomware,
+        "epss": row.epss,
+        "epss_percentile": row.epss_percentile,
+        "advisories": list(row.advisories),
+        "remediations": list(row.remediations),
+    }
