@@ -55,7 +55,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from medsec.identify.facts import Fact
-from medsec.inventory import device_rows, migrate, vuln_rows
+from medsec.inventory import device_rows, finding_rows, migrate, vuln_rows
 from medsec.inventory.aggregate import (
     BINDING_COLUMNS,
     BINDING_KEY,
@@ -1053,3 +1053,47 @@ class Store:
         """KEV entries and EPSS scores of the CVEs."""
         with self._errors("read the inventory"), self._read() as conn:
             return vuln_rows.exploitation(conn, cves)
+
+    # -- findings ---------------------------------------------------------------------
+
+    def finding_first_seen(self) -> dict[tuple[str, str], datetime]:
+        """When each stored finding, by (device key, CVE), was first seen."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return finding_rows.first_seen(conn)
+
+    def refresh_findings(
+        self,
+        seen: Sequence[finding_rows.FindingFacts],
+        present: Iterable[str],
+        *,
+        now: datetime | None = None,
+    ) -> finding_rows.RefreshCounts:
+        """Write what the matching sees now on the devices whose keys are ``present`` (one
+        transaction): new findings open, known ones updated, open ones whose match has gone
+        closed as remediated by medsec; a status a person set is never changed."""
+        with self._errors("write the inventory"), self._write() as conn:
+            return finding_rows.refresh(conn, self._insert, seen, present, now or datetime.now(UTC))
+
+    def findings(
+        self, q: finding_rows.FindingQuery | None = None
+    ) -> list[finding_rows.FindingView]:
+        """Findings matching ``q`` (all when None), by id."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return finding_rows.findings(conn, q or finding_rows.FindingQuery())
+
+    def finding(self, finding_id: int) -> finding_rows.FindingView | None:
+        with self._errors("read the inventory"), self._read() as conn:
+            return finding_rows.finding(conn, finding_id)
+
+    def finding_history(self, finding_id: int) -> list[finding_rows.FindingChange]:
+        """The finding's status changes, oldest first (its creation included)."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return finding_rows.history(conn, finding_id)
+
+    def set_finding_status(
+        self, finding_id: int, change: finding_rows.StatusChange
+    ) -> finding_rows.FindingView:
+        """A person's status change, checked against the workflow and kept in the history
+        (``UnknownFinding``, ``InvalidTransition``)."""
+        with self._errors("write the inventory"), self._write() as conn:
+            return finding_rows.set_status(conn, finding_id, change)

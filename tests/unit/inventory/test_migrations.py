@@ -81,6 +81,7 @@ def test_downgrade_to_base_and_back(store_url: str) -> None:
                 "devices",
                 "device_addresses",
                 *VULN_TABLES_0004,
+                *FINDING_TABLES_0005,
             }
 
 
@@ -97,6 +98,7 @@ VULN_TABLES_0004 = {
     "vex_statements",
     "feed_imports",
 }
+FINDING_TABLES_0005 = {"findings", "finding_history"}
 
 EDGE_0001 = EDGE_COLUMNS.index("external") + 1
 """Edge columns at revision 0001 (the labels came with 0003)."""
