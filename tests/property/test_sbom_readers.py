@@ -4,12 +4,16 @@ Arbitrary bytes, byte-mutated real SBOMs and structurally mutated real documents
 replaced by any JSON value) give ``Sbom``/``VexStatement`` records whose fields have their
 types, or a ``FeedFormatError`` naming the file - nothing else, no warning (pytest turns
 warnings into errors), no hang; ``detect`` only ever answers a bool. Deep nesting of arrays,
-objects and components is read in bounded time without recursion.
+objects and components is read in bounded time without recursion. Numbers of any size
+(thousands of digits, 25-digit exponents) read, or fail the file at the member holding them.
+VEX targets with any list of versions give one statement per status, covering the readable
+versions.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import tempfile
@@ -24,7 +28,7 @@ from hypothesis import strategies as st
 from medsec.assess.vulns.cyclonedx import CycloneDxReader
 from medsec.assess.vulns.interface import FeedFormatError, SkippedRecord
 from medsec.assess.vulns.spdx import SpdxReader
-from medsec.model.vulns import Component, Sbom, VexStatement
+from medsec.model.vulns import Component, Sbom, VersionRange, VexStatement
 
 EXAMPLES = int(os.environ.get("MEDSEC_PROPERTY_EXAMPLES", "150"))
 PROPERTY = settings(
@@ -87,6 +91,7 @@ def read_all(path: Path, content: bytes) -> None:
                 assert isinstance(record, VexStatement) and reader.name == "cyclonedx"
                 assert record.cve_id.startswith("CVE-") and record.status in STATUSES
                 assert record.refs and all(isinstance(r, str) and r for r in record.refs)
+                assert all(isinstance(v, VersionRange) for v in record.versions)
         assert all(s.path == path and s.where and s.reason for s in skipped)
 
 
@@ -195,6 +200,233 @@ def test_structurally_mutated_real_documents(scratch: Path, source: Path, data: 
         where = data.draw(st.sampled_from(list(places(document))))
         document = replaced(document, where, data.draw(JSON_VALUES))
     read_all(scratch / "structural.json", json.dumps(document).encode())
+
+
+# -- VEX versions ---------------------------------------------------------------------------------
+
+ANY_TEXT = st.characters(
+    blacklist_categories=("Cs", "Cc"), blacklist_characters="\ufffe\uffff"
+)  # what XML can hold too
+VERSION_ENTRY = st.fixed_dictionaries(
+    {},
+    optional={
+        "version": st.text(ANY_TEXT, max_size=8) | st.integers(0, 9),
+        "range": st.sampled_from(["vers:generic/>=1.0|<=2.3", "vers:all/*", "< 3.x", "a|b|c"])
+        | st.text(ANY_TEXT, max_size=12),
+        "status": st.sampled_from(["affected", "unaffected", "unknown", "fixed", None, 3]),
+    },
+)
+VERSION_STATUSES = {None, "affected", "unaffected", "unknown"}
+
+
+def readable(entry: Any, form: str) -> str | None:
+    """The text a version entry covers, None when the reader cannot use the entry (in XML
+    every value is text)."""
+    if not isinstance(entry, dict):
+        return None
+    if form == "xml":
+        entry = {k: None if v is None else str(v) for k, v in entry.items()}
+    if entry.get("status") not in VERSION_STATUSES:
+        return None
+    for key in ("version", "range"):
+        value = entry.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+@PROPERTY
+@given(
+    st.sampled_from(["not_affected", "exploitable", "resolved", "in_triage", None]),
+    st.lists(st.lists(VERSION_ENTRY | st.integers(0, 9), max_size=5) | st.none(), max_size=3),
+    st.sampled_from(["json", "xml"]),
+)
+def test_vex_versions_of_any_kind(
+    scratch: Path, state: str | None, lists: list[Any], form: str
+) -> None:
+    """Per target: one statement per status its readable versions have, together covering
+    exactly those versions; no statement when it lists versions and none is readable; one
+    about the target as named when it lists none."""
+    targets = [
+        {"ref": f"t{i}"} | ({} if v is None else {"versions": v}) for i, v in enumerate(lists)
+    ]
+    analysis = {} if state is None else {"analysis": {"state": state}}
+    entry = {"id": "CVE-2024-0001", "affects": targets} | analysis
+    path = scratch / f"vex.{form}"
+    if form == "json":
+        path.write_text(
+            json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "vulnerabilities": [entry]})
+        )
+    else:
+        path.write_text(as_xml_vex(entry), encoding="utf-8")
+    skipped: list[SkippedRecord] = []
+    records = list(CycloneDxReader().read(path, skipped.append))
+    for index, target in enumerate(targets):
+        listed = [e for e in target.get("versions") or [] if form == "json" or isinstance(e, dict)]
+        statements = [
+            r for r in records if isinstance(r, VexStatement) and r.refs == (f"t{index}",)
+        ]
+        texts = {t for e in listed if (t := readable(e, form)) is not None}
+        statuses = [s.status for s in statements]
+        assert len(set(statuses)) == len(statuses) and set(statuses) <= STATUSES
+        if not listed:
+            assert [s.versions for s in statements] == [()]
+        elif not texts:
+            assert statements == []
+        else:
+            covered = {v.raw or v.version for s in statements for v in s.versions}
+            assert covered == texts and all(s.versions for s in statements)
+
+
+def as_xml_vex(entry: dict[str, Any]) -> str:
+    """``entry`` as CycloneDX 1.6 XML (version entries that are no objects left out)."""
+    from xml.sax.saxutils import escape
+
+    def element(name: str, value: Any) -> str:
+        return f"<{name}>{escape(str(value))}</{name}>" if value is not None else ""
+
+    targets = ""
+    for target in entry["affects"]:
+        versions = "".join(
+            "<version>"
+            + "".join(element(k, v.get(k)) for k in ("version", "range", "status"))
+            + "</version>"
+            for v in target.get("versions") or []
+            if isinstance(v, dict)
+        )
+        listed = f"<versions>{versions}</versions>" if "versions" in target else ""
+        targets += f"<target><ref>{escape(target['ref'])}</ref>{listed}</target>"
+    state = entry.get("analysis", {}).get("state")
+    analysis = f"<analysis>{element('state', state)}</analysis>" if state else ""
+    return (
+        '<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><vulnerabilities><vulnerability>'
+        f"<id>{entry['id']}</id>{analysis}<affects>{targets}</affects>"
+        "</vulnerability></vulnerabilities></bom>"
+    )
+
+
+# -- numbers the parser cannot hold ------------------------------------------------------------
+
+DIGITS = "0123456789"
+
+
+@st.composite
+def json_numbers(draw: st.DrawFn) -> str:
+    """JSON number text of any size: integers around the 64-bit edge and of thousands of
+    digits, long fractions, exponents of up to 25 digits either way."""
+    if draw(st.booleans()):
+        near = draw(st.integers(-(2**64), 2**64))
+        return str(near)
+    sign = draw(st.sampled_from(["", "-"]))
+    size = draw(st.sampled_from([0, 5, 18, 19, 25, 400, 5000]))
+    whole = draw(st.sampled_from("123456789")) + draw(st.text(DIGITS, min_size=size, max_size=size))
+    fraction = draw(st.none() | st.text(DIGITS, min_size=1, max_size=400))
+    exponent = draw(
+        st.none()
+        | st.tuples(
+            st.sampled_from(["e", "E", "e+", "e-", "E-"]), st.text(DIGITS, min_size=1, max_size=25)
+        )
+    )
+    text = sign + whole + (f".{fraction}" if fraction else "")
+    return text + ("".join(exponent) if exponent else "")
+
+
+def fits(number: str) -> bool:
+    """Whether the parser holds ``number``: a 64-bit integer (yajl's range is symmetric:
+    -2**63 overflows), or a finite double."""
+    if all(c in DIGITS + "-" for c in number):
+        digits = number.lstrip("-")
+        return len(digits) <= 19 and int(digits) <= 2**63 - 1
+    return math.isfinite(float(number))
+
+
+NUMBER_PLACES = [
+    (
+        CycloneDxReader(),
+        '{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": NUMBER, '
+        '"components": [{"name": "a"}]}',
+        "$.version",
+    ),
+    (
+        CycloneDxReader(),
+        '{"bomFormat": "CycloneDX", "specVersion": "1.5", '
+        '"components": [{"name": "a"}, {"name": "b", "version": NUMBER}]}',
+        "$.components[1]",
+    ),
+    (
+        CycloneDxReader(),
+        '{"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"component": '
+        '{"name": "m", "properties": [{"name": "p", "value": NUMBER}]}}, "components": []}',
+        "$.metadata",
+    ),
+    (
+        CycloneDxReader(),
+        '{"bomFormat": "CycloneDX", "specVersion": "1.6", "vulnerabilities": [{"id": '
+        '"CVE-2024-0001", "ratings": [{"score": NUMBER}], "affects": [{"ref": "a", '
+        '"versions": [{"version": "2.0"}, {"version": NUMBER}]}]}]}',
+        "$.vulnerabilities[0]",
+    ),
+    (
+        CycloneDxReader(),
+        '{"bomFormat": "CycloneDX", "specVersion": "1.5", "x-unread": {"a": [[NUMBER]]}}',
+        "$.x-unread",
+    ),
+    (
+        SpdxReader(),
+        '{"spdxVersion": "SPDX-2.3", "packages": [{"name": "a", "versionInfo": NUMBER}]}',
+        "$.packages[0]",
+    ),
+    (
+        SpdxReader(),
+        '{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": '
+        '[{"type": "SpdxDocument", "spdxId": "d", "creationInfo": {"created": NUMBER}}]}',
+        "$.@graph[0]",
+    ),
+]
+
+
+@PROPERTY
+@given(st.sampled_from(NUMBER_PLACES), json_numbers())
+def test_any_number_reads_or_fails_the_file_where_it_is(
+    scratch: Path, place: tuple[Any, str, str], number: str
+) -> None:
+    """A number the parser holds reads (it is no text: nothing takes it as a version); one
+    it cannot hold is a ``FeedFormatError`` at the member or item holding it - never
+    ``SystemError`` or ``decimal.InvalidOperation`` as before."""
+    reader, template, where = place
+    path = scratch / "number.json"
+    path.write_text(template.replace("NUMBER", number), encoding="utf-8")
+    skipped: list[SkippedRecord] = []
+    if fits(number):
+        records = list(reader.read(path, skipped.append))
+        assert records
+        for record in records:
+            if isinstance(record, Sbom):
+                assert all(c.version is None for c in record.components)
+            else:
+                assert isinstance(record, VexStatement)
+                assert record.versions == (VersionRange(version="2.0"),)
+    else:
+        with pytest.raises(FeedFormatError) as raised:
+            list(reader.read(path, skipped.append))
+        assert (raised.value.path, raised.value.where) == (path, where)
+        assert raised.value.reason.startswith("not valid JSON: parse error:")
+        assert "overflow" in raised.value.reason
+
+
+@needs_data
+@PROPERTY
+@given(st.sampled_from(REAL_JSON or [Path()]), st.data(), json_numbers())
+def test_huge_numbers_anywhere_in_real_documents(
+    scratch: Path, source: Path, data: Any, number: str
+) -> None:
+    """Any value of a real document replaced by a number of any size: records or
+    ``FeedFormatError``, nothing else."""
+    document = json.loads(source.read_bytes())
+    where = data.draw(st.sampled_from(list(places(document))))
+    marker = "\x00number\x00"
+    text = json.dumps(replaced(document, where, marker)).replace(json.dumps(marker), number)
+    read_all(scratch / "numbers.json", text.encode())
 
 
 @pytest.mark.parametrize(

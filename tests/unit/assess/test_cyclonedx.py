@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,14 @@ from packageurl import PackageURL
 from medsec.assess.vulns import cyclonedx
 from medsec.assess.vulns.cyclonedx import CycloneDxReader
 from medsec.assess.vulns.interface import HEAD_BYTES, FeedFormatError, SkippedRecord
-from medsec.model.vulns import Component, FeedRecord, Sbom, VexStatement
+from medsec.model.vulns import (
+    Component,
+    CveId,
+    FeedRecord,
+    Sbom,
+    VersionRange,
+    VexStatement,
+)
 
 READER = CycloneDxReader()
 
@@ -144,8 +152,10 @@ def test_every_example_reads_as_the_library_reads_it(shared_data: Path) -> None:
             assert {c.purl for c in got if c.purl} == {str(c.purl) for c in expected if c.purl}
             assert {c.cpe for c in got if c.cpe} == {c.cpe for c in expected if c.cpe}
         statements = [r for r in records if isinstance(r, VexStatement)]
-        targets = sum(len(v.affects) for v in bom.vulnerabilities)
-        assert len(statements) == targets, path
+        targets = [t for v in bom.vulnerabilities for t in v.affects]
+        assert len(statements) == len(targets), path  # no target mixes version statuses
+        listed = {v.version or v.range for t in targets for v in t.versions}
+        assert {v.raw or v.version for s in statements for v in s.versions} == listed, path
 
 
 def test_json_and_xml_of_one_bom_agree(shared_data: Path) -> None:
@@ -183,17 +193,88 @@ def test_cisa_vex_use_case_1_states(shared_data: Path) -> None:
         )
 
 
-def test_vex_versions_go_into_the_detail(shared_data: Path) -> None:
+def generic(start: str, end: str) -> VersionRange:
+    """``vers:generic/>=start|<=end`` as read."""
+    raw = f"vers:generic/>={start}|<={end}"
+    return VersionRange(version=start, less_than_or_equal=end, version_type="generic", raw=raw)
+
+
+ABC_AFFECTED = (VersionRange(version="2.4"), VersionRange(version="2.6"), generic("2.9", "4.1"))
+ABC_NOT_AFFECTED = (
+    generic("1.0", "2.3"),
+    VersionRange(version="2.5"),
+    generic("2.7", "2.8"),
+    VersionRange(version="4.2"),
+)
+
+
+def test_cisa_vex_use_case_6_versions(shared_data: Path) -> None:
+    """One product, versions affected and not: each statement with its versions."""
     path = shared_data / "sbom/cyclonedx_examples/vex_use_cases/CISA-Use-Cases_Case-6_vex.json"
-    records, _ = read(path)
+    records, skipped = read(path)
+    assert skipped == []
     affected, not_affected = records
     assert isinstance(affected, VexStatement) and isinstance(not_affected, VexStatement)
-    assert affected.status == "affected"
-    assert affected.detail and affected.detail.endswith(
-        "[versions: 2.4 affected; 2.6 affected; vers:generic/>=2.9|<=4.1 affected]"
+    assert (affected.status, affected.justification, affected.refs) == (
+        "affected",
+        None,
+        ("product-ABC",),
     )
-    assert not_affected.status == "not_affected"
-    assert not_affected.detail and "2.5 unaffected" in not_affected.detail
+    assert affected.versions == ABC_AFFECTED
+    assert affected.detail and affected.detail.startswith("Versions of Product ABC are affected")
+    assert (not_affected.status, not_affected.justification) == ("not_affected", "code_not_present")
+    assert not_affected.versions == ABC_NOT_AFFECTED
+    assert not_affected.detail and "[versions" not in not_affected.detail
+
+
+ABC = "urn:cdx:cbb2cd68-2857-43b8-a10b-e8c03d277d18/1#product-ABC"
+JKL = "urn:cdx:e4c3eedc-4978-470c-ad02-6ffff63738ff/1#product-JKL"
+V51 = VersionRange(version="5.1")
+V52 = VersionRange(version="5.2")
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        (
+            7,
+            [
+                ("CVE-2021-44228", "affected", ABC, ABC_AFFECTED),
+                ("CVE-2021-44228", "affected", JKL, (generic("4.5", "5.0"),)),
+                ("CVE-2021-44228", "not_affected", ABC, ABC_NOT_AFFECTED),
+                ("CVE-2021-44228", "not_affected", JKL, (generic("1.0", "4.4"),)),
+                # resolved, the version without a status: the version that fixed it
+                ("CVE-2021-44228", "fixed", JKL, (V51,)),
+            ],
+        ),
+        (
+            8,
+            [
+                ("CVE-2021-44228", "affected", ABC, ABC_AFFECTED),
+                ("CVE-2021-44228", "affected", JKL, (generic("4.5", "5.0"),)),
+                ("CVE-2021-44228", "not_affected", ABC, ABC_NOT_AFFECTED),
+                ("CVE-2021-44228", "not_affected", JKL, (generic("1.0", "4.4"),)),
+                ("CVE-2021-44228", "fixed", JKL, (V51, V52)),
+                ("CVE-2021-45105", "affected", ABC, ABC_AFFECTED),
+                ("CVE-2021-45105", "affected", JKL, (generic("4.5", "5.0"), V51)),
+                ("CVE-2021-45105", "not_affected", ABC, ABC_NOT_AFFECTED),
+                ("CVE-2021-45105", "not_affected", JKL, (generic("1.0", "4.4"), V52)),
+                ("CVE-2021-45105", "not_affected", JKL, (generic("1.0", "4.4"),)),
+                ("CVE-2021-45105", "fixed", JKL, (V52,)),
+            ],
+        ),
+    ],
+)
+def test_cisa_vex_use_cases_7_and_8_versions(
+    shared_data: Path, case: int, expected: list[tuple[str, str, str, tuple[VersionRange, ...]]]
+) -> None:
+    """Products of other BOMs (BOM-Links), several statements per CVE and product, each with
+    the versions it covers."""
+    folder = shared_data / "sbom/cyclonedx_examples/vex_use_cases"
+    records, skipped = read(folder / f"CISA-Use-Cases_Case-{case}_vex.json")
+    assert skipped == []
+    found = [(r.cve_id, r.status, r.refs, r.versions) for r in records]  # type: ignore[union-attr]
+    assert found == [(cve, status, (ref,), versions) for cve, status, ref, versions in expected]
 
 
 def test_vex_bom_link_into_another_bom(shared_data: Path) -> None:
@@ -256,7 +337,11 @@ def library_bom(version: SchemaVersion) -> Bom:
                     versions=[
                         BomTargetVersionRange(
                             version="3.6.7", status=ImpactAnalysisAffectedStatus.UNAFFECTED
-                        )
+                        ),
+                        BomTargetVersionRange(
+                            range="vers:generic/<3.6.7",
+                            status=ImpactAnalysisAffectedStatus.AFFECTED,
+                        ),
                     ],
                 )
             ],
@@ -321,19 +406,33 @@ def test_library_written_documents(tmp_path: Path, output: OutputFormat, version
     if version < SchemaVersion.V1_4:
         assert statements == []
         return
-    not_affected, fixed = sorted(statements, key=lambda s: s.cve_id)  # type: ignore[union-attr]
-    assert fixed == VexStatement(
-        cve_id="CVE-2023-0001", status="fixed", refs=("fw",), source=sbom.serial or ""
+    by_status = {s.status: s for s in statements if isinstance(s, VexStatement)}
+    assert len(by_status) == len(statements) == 3
+    assert by_status["fixed"] == VexStatement(
+        cve_id=CveId("CVE-2023-0001"), status="fixed", refs=("fw",), source=sbom.serial or ""
     )
-    assert not_affected == VexStatement(
-        cve_id="CVE-2022-43272",
+    dcmtk_refs = (
+        "pkg:generic/offis/dcmtk@3.6.7",
+        "cpe:2.3:a:offis:dcmtk:3.6.7:*:*:*:*:*:*:*",
+        "dcmtk",
+    )
+    assert by_status["not_affected"] == VexStatement(
+        cve_id=CveId("CVE-2022-43272"),
         status="not_affected",
         justification="code_not_reachable",
-        detail="DICOM network code not built [versions: 3.6.7 unaffected]",
-        refs=(
-            "pkg:generic/offis/dcmtk@3.6.7",
-            "cpe:2.3:a:offis:dcmtk:3.6.7:*:*:*:*:*:*:*",
-            "dcmtk",
+        detail="DICOM network code not built",
+        refs=dcmtk_refs,
+        versions=(VersionRange(version="3.6.7"),),
+        source=sbom.serial or "",
+    )
+    # The same analysis: its justification is why 3.6.7 is not affected, not the others.
+    assert by_status["affected"] == VexStatement(
+        cve_id=CveId("CVE-2022-43272"),
+        status="affected",
+        detail="DICOM network code not built",
+        refs=dcmtk_refs,
+        versions=(
+            VersionRange(less_than="3.6.7", version_type="generic", raw="vers:generic/<3.6.7"),
         ),
         source=sbom.serial or "",
     )
@@ -403,6 +502,112 @@ def test_vex_skips_what_it_cannot_state(tmp_path: Path) -> None:
         ("$.vulnerabilities[1].analysis.state", "unknown analysis state 'maybe'"),
         ("$.vulnerabilities[2].affects[0]", "target without a ref"),
         ("$.vulnerabilities[2].affects[1]", "target without a ref"),
+    ]
+
+
+def test_versions_of_one_target_with_different_statuses(tmp_path: Path) -> None:
+    """One affects entry, versions affected and unaffected: a statement per status, each with
+    its versions (in the order first stated, duplicates once), the analysis' detail on both
+    and its justification on the versions it explains."""
+    entry = vulnerability(
+        "CVE-2024-1000",
+        None,
+        analysis={
+            "state": "not_affected",
+            "justification": "code_not_reachable",
+            "detail": "Fixed upstream.",
+        },
+    )
+    entry["affects"][0]["versions"] = [
+        {"version": "2.4", "status": "affected"},
+        {"range": "vers:generic/>=2.9|<=4.1", "status": "unaffected"},
+        {"version": " 2.5 ", "status": "affected"},
+        {"version": "2.4", "status": "affected"},
+        {"range": "vers:generic/2.7|2.8", "status": "unaffected"},
+        {"version": "5.0", "status": "unknown"},
+    ]
+    records, skipped = read(write_json(tmp_path, cdx(vulnerabilities=[entry])))
+    assert skipped == []
+    statement = VexStatement(
+        cve_id=CveId("CVE-2024-1000"),
+        status="affected",
+        detail="Fixed upstream.",
+        refs=("c",),
+        source="bom.json",
+    )
+    assert records == [
+        replace(statement, versions=(VersionRange(version="2.4"), VersionRange(version="2.5"))),
+        replace(
+            statement,
+            status="not_affected",
+            justification="code_not_reachable",
+            versions=(
+                generic("2.9", "4.1"),
+                *(
+                    VersionRange(version=v, version_type="generic", raw="vers:generic/2.7|2.8")
+                    for v in ("2.7", "2.8")
+                ),
+            ),
+        ),
+        replace(statement, status="unknown", versions=(VersionRange(version="5.0"),)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "stated", "status"),
+    [
+        ("exploitable", "affected", "affected"),
+        ("not_affected", "affected", "affected"),
+        ("exploitable", "unaffected", "not_affected"),
+        ("not_affected", "unaffected", "not_affected"),
+        ("resolved", "unaffected", "fixed"),
+        ("resolved", "affected", "affected"),
+        ("in_triage", "unknown", "under_investigation"),
+        ("exploitable", "unknown", "unknown"),
+        (None, "unaffected", "not_affected"),
+        # no status: the analysis' (CISA use case 7 lists the fixing version so)
+        ("resolved", None, "fixed"),
+        ("not_affected", None, "not_affected"),
+        (None, None, "affected"),
+    ],
+)
+def test_version_statuses(
+    tmp_path: Path, state: str | None, stated: str | None, status: str
+) -> None:
+    entry = vulnerability("CVE-2024-1001", state)
+    entry["affects"][0]["versions"] = [{"version": "1.0"} | ({"status": stated} if stated else {})]
+    (statement,) = read(write_json(tmp_path, cdx(vulnerabilities=[entry])))[0]
+    assert isinstance(statement, VexStatement)
+    assert (statement.status, statement.versions) == (status, (VersionRange(version="1.0"),))
+
+
+def test_versions_that_cannot_be_read(tmp_path: Path) -> None:
+    """A bad version entry is skipped, the target's other versions stay; a target none of
+    whose versions can be read gives no statement (about every version it would claim more
+    than the document says)."""
+    good = {"version": "1.0", "status": "unaffected"}
+    targets: list[Any] = [
+        {"ref": "a", "versions": [good, "1.1", {"status": "unaffected"}, {"version": 7}]},
+        {"ref": "b", "versions": [{"version": "1.0", "status": "fixed"}, {"range": ""}]},
+        {"ref": "c", "versions": {"version": "1.0"}},
+        {"ref": "d", "versions": []},
+    ]
+    entry = {"id": "CVE-2024-1002", "analysis": {"state": "not_affected"}, "affects": targets}
+    records, skipped = read(write_json(tmp_path, cdx(vulnerabilities=[entry])))
+    assert [(r.refs, r.versions) for r in records] == [  # type: ignore[union-attr]
+        (("a",), (VersionRange(version="1.0"),)),
+        (("d",), ()),
+    ]
+    at = "$.vulnerabilities[0].affects"
+    assert [(s.where, s.reason) for s in skipped] == [
+        (f"{at}[0].versions[1]", "version entry is not an object"),
+        (f"{at}[0].versions[2]", "version entry with neither version nor range"),
+        (f"{at}[0].versions[3]", "version entry with neither version nor range"),
+        (f"{at}[1].versions[0]", "unknown version status 'fixed'"),
+        (f"{at}[1].versions[1]", "version entry with neither version nor range"),
+        (f"{at}[1]", "CVE-2024-1002: none of the versions it lists could be read: no statement"),
+        (f"{at}[2].versions", "versions is not an array"),
+        (f"{at}[2]", "CVE-2024-1002: none of the versions it lists could be read: no statement"),
     ]
 
 
@@ -552,6 +757,119 @@ def test_broken_files(tmp_path: Path, content: bytes, where: str, reason: str) -
     assert raised.value.path == path
     assert raised.value.where == where
     assert reason in raised.value.reason
+
+
+HEAD = b'{"bomFormat": "CycloneDX", "specVersion": "1.5", '
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "reason"),
+    [
+        # A 5,000-digit number: the C backend raised SystemError (int digits limit).
+        (
+            HEAD + b'"components": [{"name": "a", "version": ' + b"9" * 5000 + b"}]}",
+            "$.components[0]",
+            "not valid JSON: parse error: integer overflow",
+        ),
+        (
+            HEAD + b'"metadata": {"timestamp": -' + b"1" * 5000 + b"}}",
+            "$.metadata",
+            "not valid JSON: parse error: integer overflow",
+        ),
+        # An exponent beyond any Decimal: decimal.InvalidOperation before.
+        (
+            HEAD + b'"version": 1.1e99999999999999999999}',
+            "$.version",
+            "not valid JSON: parse error: numeric (floating point) overflow",
+        ),
+        (
+            HEAD + b'"vulnerabilities": [{"ratings": [{"score": 1e999}]}]}',
+            "$.vulnerabilities[0]",
+            "not valid JSON: parse error: numeric (floating point) overflow",
+        ),
+        # Passed over unbuilt, still parsed: a member nobody reads fails the file too.
+        (
+            HEAD + b'"properties": [' + b"1" * 20 + b"]}",
+            "$.properties",
+            "not valid JSON: parse error: integer overflow",
+        ),
+        # A lone surrogate escape: UnicodeDecodeError from the C backend before.
+        (
+            HEAD + b'"serialNumber": "\\udc00\\ud800"}',
+            "$.serialNumber",
+            "not valid JSON: a string that is no Unicode text",
+        ),
+    ],
+    ids=["digits", "digits-passed-over-member", "exponent", "1e999", "20-digits", "surrogate"],
+)
+def test_numbers_and_strings_the_parser_cannot_hold(
+    tmp_path: Path, content: bytes, where: str, reason: str
+) -> None:
+    path = tmp_path / "bom.json"
+    path.write_bytes(content)
+    with pytest.raises(FeedFormatError) as raised:
+        read(path)
+    assert (raised.value.path, raised.value.where) == (path, where)
+    assert raised.value.reason.startswith(reason)
+
+
+class FailingBackend:
+    """An ijson backend that gives two events, then raises ``error``."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def basic_parse(self, stream: Any, use_float: bool = False) -> Any:
+        assert use_float
+        yield ("start_map", None)
+        yield ("map_key", "components")
+        raise self.error
+
+
+def wrapped_value_error() -> SystemError:
+    try:
+        try:
+            int("9" * 5000)
+        except ValueError as inner:
+            raise SystemError("returned a result with an exception set") from inner
+    except SystemError as outer:
+        return outer
+    raise AssertionError
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (wrapped_value_error(), "not valid JSON: ValueError: Exceeds the limit (4300 digits)"),
+        (OverflowError("too big"), "not valid JSON: OverflowError: too big"),
+        (OSError(5, "Input/output error"), "cannot read the file: [Errno 5] Input/output error"),
+    ],
+    ids=["system-error", "overflow", "os-error"],
+)
+def test_whatever_the_parser_raises_is_a_feed_format_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException, reason: str
+) -> None:
+    monkeypatch.setattr(cyclonedx, "_BACKEND", FailingBackend(error))
+    path = write_json(tmp_path, cdx())
+    with pytest.raises(FeedFormatError) as raised:
+        read(path)
+    assert (raised.value.where, raised.value.reason[: len(reason)]) == ("$.components", reason)
+    assert raised.value.__cause__ is error
+
+
+def test_numbers_are_read_as_floats(tmp_path: Path) -> None:
+    """Numbers where text is expected are no text; those a double holds read fine."""
+    document = cdx(
+        components=[{"name": "a", "version": 1.5}, {"name": "b", "version": 12, "cpe": 1e300}],
+        vulnerabilities=[
+            {"id": "CVE-2024-0001", "ratings": [{"score": 9.8}], "affects": [{"ref": "a"}]}
+        ],
+    )
+    records, skipped = read(write_json(tmp_path, document))
+    assert skipped == []
+    sbom, statement = records
+    assert isinstance(sbom, Sbom) and isinstance(statement, VexStatement)
+    assert sbom.components == (Component(name="a"), Component(name="b"))
 
 
 def test_byte_order_mark_and_missing_file(tmp_path: Path) -> None:

@@ -351,6 +351,25 @@ def test_bad_packages_are_skipped(tmp_path: Path) -> None:
         (b'{"spdxVersion": "SPDX-1.2"}', "$.spdxVersion", "unsupported spdxVersion 'SPDX-1.2'"),
         (b'{"SPDXID": "SPDXRef-DOCUMENT"}', "$.spdxVersion", "no spdxVersion"),
         (b'{"spdxVersion": "SPDX-2.3", "packages": [', "$.packages", "not valid JSON"),
+        # Numbers the parser cannot hold (SystemError, decimal.InvalidOperation before).
+        (
+            b'{"spdxVersion": "SPDX-2.3", "packages": [{"name": "a", "versionInfo": '
+            + b"9" * 5000
+            + b"}]}",
+            "$.packages[0]",
+            "not valid JSON: parse error: integer overflow",
+        ),
+        (
+            b'{"spdxVersion": "SPDX-2.3", "creationInfo": {"x": 1.1e99999999999999999999}}',
+            "$.creationInfo",
+            "not valid JSON: parse error: numeric (floating point) overflow",
+        ),
+        (
+            b'{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": '
+            b'[{"type": "software_Package", "name": "\\udc00"}]}',
+            "$.@graph[0]",
+            "not valid JSON: a string that is no Unicode text",
+        ),
         (
             b'{"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": []}',
             "$.@graph",

@@ -2,13 +2,19 @@
 
 A CycloneDX document yields its ``Sbom`` (``metadata.component`` as subject, every component
 with nested ones flattened) unless it is a pure VEX (``vulnerabilities`` and no
-``components``), then one ``VexStatement`` per (CVE, ``affects[].ref``). A statement's refs
-name the component by its purl and CPE when the document lists it, and by the ref as
-written (a bom-ref or a BOM-Link ``urn:cdx:<serial>/<version>#<bom-ref>``).
+``components``), then one ``VexStatement`` per (CVE, ``affects[].ref``) - or, when the target
+lists ``versions``, per status those versions have (``2.4 affected`` and
+``vers:generic/>=2.9|<=4.1 unaffected`` are two statements, each with its versions: exact
+ones as ``VersionRange.version``, ``range`` read by ``assess.versions.ranges_from_text``). A
+statement's refs name the component by its purl and CPE when the document lists it, and by
+the ref as written (a bom-ref or a BOM-Link ``urn:cdx:<serial>/<version>#<bom-ref>``).
 
 The file is streamed (ijson over JSON, defusedxml's ``iterparse`` over XML: no DTD entity is
 ever expanded) one component or vulnerability at a time; a file over ``MAX_SBOM_BYTES`` is
-refused, and components nested deeper than ``MAX_COMPONENT_DEPTH`` are skipped.
+refused, and components nested deeper than ``MAX_COMPONENT_DEPTH`` are skipped. JSON numbers
+are read as floats and 64-bit integers (as ``jsonstream`` reads them): a number that does not
+fit (``1e999``, ``1.1e99999999999999999999``, an integer of 5,000 or just 20 digits) is a
+``FeedFormatError`` at its member, like any other syntax error.
 
 cyclonedx-python-lib is not used to read: its deserialisation raises arbitrary exception types
 (and deprecation warnings) on what real tools write, and a tolerant reader is needed anyway.
@@ -33,8 +39,17 @@ from cyclonedx.model.impact_analysis import ImpactAnalysisAffectedStatus, Impact
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from medsec.assess.versions import ranges_from_text
 from medsec.assess.vulns.interface import FeedFormatError, Skipped, SkippedRecord
-from medsec.model.vulns import Component, CveId, FeedRecord, ProductStatus, Sbom, VexStatement
+from medsec.model.vulns import (
+    Component,
+    CveId,
+    FeedRecord,
+    ProductStatus,
+    Sbom,
+    VersionRange,
+    VexStatement,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +60,15 @@ MAX_COMPONENT_DEPTH: Final = 32
 MAX_XML_DEPTH: Final = 4 * MAX_COMPONENT_DEPTH + 32
 """An XML document nested deeper than this is refused."""
 
-_BACKEND = ijson.get_backend("yajl2_c") if "yajl2_c" in ijson.ALL_BACKENDS else ijson
+
+def _backend() -> Any:
+    try:
+        return ijson.get_backend("yajl2_c")
+    except ImportError:  # pragma: no cover - the C backend ships with ijson's wheels
+        return ijson
+
+
+_BACKEND: Any = _backend()
 _ARRAY_OPENED: Final = object()
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
 _XML_NS = re.compile(r"^\{(http://cyclonedx\.org/schema/bom/(1\.\d+))\}bom$")
@@ -153,64 +176,99 @@ def json_members(
 ) -> Iterator[JsonMember]:
     """The top-level members of the JSON object in ``path``: those in ``whole`` built as one
     value, the items of those in ``streamed`` one at a time (when the member is an array),
-    the rest passed over unbuilt. Not JSON, or not an object -> ``FeedFormatError``."""
-    where = "$"
+    the rest passed over unbuilt. Not JSON, or not an object -> ``FeedFormatError`` naming
+    the member or item where the parser failed (numbers are read as floats and 64-bit
+    integers: one that does not fit is such a failure)."""
     with open_json(path) as stream:
+        events = _JsonEvents(path, stream)
+        first = next(events, None)
+        if first is None or first[0] != "start_map":
+            raise FeedFormatError(path, "$", "not a JSON object")
+        key = ""
+        index: int | None = None
+        in_array = False
+        builder: Any = None
+        nesting = 0  # open containers of the value being built (or passed over)
+        for event, value in events:
+            opens = event in ("start_map", "start_array")
+            if builder is not None or nesting:
+                if builder is not None:
+                    builder.event(event, value)
+                nesting += 1 if opens else -1 if event in ("end_map", "end_array") else 0
+                if nesting or builder is None:
+                    continue
+            elif in_array:
+                if event == "end_array":
+                    in_array = False
+                    continue
+                index = 0 if index is None else index + 1
+                events.where = f"$.{key}[{index}]"
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+                if opens:
+                    nesting = 1
+                    continue
+            elif event == "map_key":
+                key, index, events.where = value, None, f"$.{value}"
+                continue
+            elif event == "end_map":
+                continue
+            elif key in streamed and event == "start_array":
+                in_array = True
+                yield JsonMember(key, None, _ARRAY_OPENED)
+                continue
+            elif key in whole or key in streamed:
+                builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+                if opens:
+                    nesting = 1
+                    continue
+            else:
+                nesting = 1 if opens else 0
+                continue
+            yield JsonMember(key, index, builder.value)
+            builder = None
+
+
+class _JsonEvents:
+    """ijson's events of a JSON file; whatever the parser raises on the untrusted bytes
+    (``JSONError``, and from the C backend also ``UnicodeDecodeError`` for a lone surrogate
+    escape or ``SystemError`` around a ``ValueError``) -> ``FeedFormatError`` at ``where``."""
+
+    def __init__(self, path: Path, stream: IO[bytes]) -> None:
+        self.path = path
+        self.where = "$"
+        self._events: Iterator[tuple[str, Any]] = iter(_BACKEND.basic_parse(stream, use_float=True))
+
+    def __iter__(self) -> _JsonEvents:
+        return self
+
+    def __next__(self) -> tuple[str, Any]:
         try:
-            events = iter(_BACKEND.basic_parse(stream))
-            first = next(events, None)
-            if first is None or first[0] != "start_map":
-                raise FeedFormatError(path, "$", "not a JSON object")
-            key = ""
-            index: int | None = None
-            in_array = False
-            builder: Any = None
-            nesting = 0  # open containers of the value being built (or passed over)
-            for event, value in events:
-                opens = event in ("start_map", "start_array")
-                if builder is not None or nesting:
-                    if builder is not None:
-                        builder.event(event, value)
-                    nesting += 1 if opens else -1 if event in ("end_map", "end_array") else 0
-                    if nesting or builder is None:
-                        continue
-                elif in_array:
-                    if event == "end_array":
-                        in_array = False
-                        continue
-                    index = 0 if index is None else index + 1
-                    where = f"$.{key}[{index}]"
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    if opens:
-                        nesting = 1
-                        continue
-                elif event == "map_key":
-                    key, index, where = value, None, f"$.{value}"
-                    continue
-                elif event == "end_map":
-                    continue
-                elif key in streamed and event == "start_array":
-                    in_array = True
-                    yield JsonMember(key, None, _ARRAY_OPENED)
-                    continue
-                elif key in whole or key in streamed:
-                    builder = ijson.ObjectBuilder()
-                    builder.event(event, value)
-                    if opens:
-                        nesting = 1
-                        continue
-                else:
-                    nesting = 1 if opens else 0
-                    continue
-                yield JsonMember(key, index, builder.value)
-                builder = None
-        except ijson.JSONError as exc:
-            raise FeedFormatError(path, where, f"not valid JSON: {_first_line(exc)}") from exc
+            return next(self._events)
+        except (StopIteration, MemoryError):
+            raise
+        except OSError as exc:
+            raise FeedFormatError(self.path, self.where, f"cannot read the file: {exc}") from exc
+        except Exception as exc:  # the parser is fed untrusted bytes: any failure is the file's
+            raise FeedFormatError(self.path, self.where, _parse_failure(exc)) from exc
+
+
+def _parse_failure(exc: BaseException) -> str:
+    """Why the parser stopped, in one line; the C backend wraps some errors (a ``ValueError``
+    in a ``SystemError``): the wrapped one tells."""
+    if isinstance(exc, SystemError) and (exc.__cause__ or exc.__context__):
+        exc = exc.__cause__ or exc.__context__ or exc
+    if isinstance(exc, UnicodeDecodeError):  # yajl passes a lone surrogate escape through
+        return f"not valid JSON: a string that is no Unicode text ({exc.reason})"
+    message = _first_line(exc)
+    if isinstance(exc, ijson.JSONError):
+        return f"not valid JSON: {message}"
+    return f"not valid JSON: {type(exc).__name__}: {message}"
 
 
 def _first_line(exc: BaseException) -> str:
-    message = exc.args[0] if exc.args else ""
+    message: object = exc.args[0] if len(exc.args) == 1 else exc
     if isinstance(message, bytes):
         message = message.decode("utf-8", "replace")
     lines = str(message).strip().splitlines()
@@ -345,7 +403,8 @@ def _licenses(value: object) -> tuple[str, ...]:
 
 
 def vex_statements(document: _Document, source: str, skipped: Skips) -> Iterator[VexStatement]:
-    """One statement per (CVE, affects[].ref) of the document's vulnerabilities."""
+    """One statement per (CVE, affects[].ref, status of the versions listed) of the
+    document's vulnerabilities."""
     by_ref: dict[str, Component] = {}
     for known in (*document.components, *((document.subject,) if document.subject else ())):
         if known.ref is not None:
@@ -384,19 +443,26 @@ def _statements(
     justification = text(analysis.get("justification"))
     detail = text(analysis.get("detail"))
     for index, target in enumerate(affects):
+        at = f"{where}.affects[{index}]"
         ref = text(target.get("ref")) if isinstance(target, Mapping) else None
         if ref is None:
-            skipped(f"{where}.affects[{index}]", "target without a ref")
+            skipped(at, "target without a ref")
             continue
-        versions = _versions(target.get("versions"))
-        yield VexStatement(
-            cve_id=cve,
-            status=status,
-            justification=justification,
-            detail=f"{detail} [{versions}]" if detail and versions else detail or versions,
-            refs=_refs(ref, document.serial, by_ref),
-            source=source,
-        )
+        groups = _version_groups(f"{at}.versions", target.get("versions"), status, skipped)
+        if groups is None:
+            skipped(at, f"{cve}: none of the versions it lists could be read: no statement")
+            continue
+        refs = _refs(ref, document.serial, by_ref)
+        for group_status, versions in groups or [(status, ())]:
+            yield VexStatement(
+                cve_id=cve,
+                status=group_status,
+                justification=justification if group_status == status else None,
+                detail=detail,
+                refs=refs,
+                versions=versions,
+                source=source,
+            )
 
 
 def _cve_id(vulnerability: Mapping[str, Any]) -> CveId | None:
@@ -415,21 +481,59 @@ def _cve_id(vulnerability: Mapping[str, Any]) -> CveId | None:
     return CveId(aliases.pop()) if len(aliases) == 1 else None
 
 
-def _versions(value: object) -> str | None:
-    """``affects[].versions`` as text (``2.4 affected; vers:generic/>=2.9|<=4.1 affected``):
-    ``VexStatement`` has no field for them yet."""
+def _version_groups(
+    where: str, value: object, status: ProductStatus, skipped: Skips
+) -> list[tuple[ProductStatus, tuple[VersionRange, ...]]] | None:
+    """``affects[].versions`` grouped by the status each states, groups in the order first
+    stated: ``[]`` when there are none (the statement is about the target as named), None
+    when versions are listed but none could be read (a statement about every version would
+    say more than the document). ``status`` is the analysis' status (see
+    ``_version_status``)."""
+    if value is None:
+        return []
     if not isinstance(value, list):
+        skipped(where, "versions is not an array")
         return None
-    parts: list[str] = []
-    for entry in value:
+    groups: dict[ProductStatus, dict[VersionRange, None]] = {}
+    for index, entry in enumerate(value):
+        at = f"{where}[{index}]"
         if not isinstance(entry, Mapping):
+            skipped(at, "version entry is not an object")
             continue
-        which = text(entry.get("version")) or text(entry.get("range"))
-        if which is None:
+        exact, span = text(entry.get("version")), text(entry.get("range"))
+        if exact is None and span is None:
+            skipped(at, "version entry with neither version nor range")
             continue
-        status = text(entry.get("status"))
-        parts.append(f"{which} {status}" if status in VERSION_STATUSES else which)
-    return f"versions: {'; '.join(parts)}" if parts else None
+        stated = entry.get("status")
+        group = _version_status(stated, status)
+        if group is None:
+            skipped(at, f"unknown version status {str(stated)[:40]!r}")
+            continue
+        ranges = (VersionRange(version=exact),) if exact else ranges_from_text(span or "")
+        groups.setdefault(group, {}).update(dict.fromkeys(ranges))
+    if value and not groups:
+        return None
+    return [(group, tuple(ranges)) for group, ranges in groups.items()]
+
+
+def _version_status(stated: object, analysed: ProductStatus) -> ProductStatus | None:
+    """The status of versions marked ``stated`` in a vulnerability whose analysis gave
+    ``analysed``: ``affected`` ones are ``affected``; ``unaffected`` ones ``not_affected``, or
+    ``fixed`` when the analysis says resolved; ``unknown`` ones ``unknown``, or
+    ``under_investigation`` when the analysis is in triage. Unmarked versions have the
+    analysis' status: the schema's default is ``affected``, but CISA's VEX use case 7 lists
+    the version that resolved a vulnerability without a status. None for a status the spec
+    does not know."""
+    if stated is None:
+        return analysed
+    named = text(stated)
+    if named not in VERSION_STATUSES:
+        return None
+    if named == "unaffected":
+        return analysed if analysed in ("not_affected", "fixed") else "not_affected"
+    if named == "unknown":
+        return analysed if analysed == "under_investigation" else "unknown"
+    return "affected"
 
 
 def _refs(ref: str, serial: str | None, by_ref: Mapping[str, Component]) -> tuple[str, ...]:
