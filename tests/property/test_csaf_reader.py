@@ -57,10 +57,11 @@ def check_range(versions: VersionRange) -> None:
     assert isinstance(versions.all_versions, bool)
 
 
-def check_metric(metric: CvssMetric) -> None:
+def check_metric(metric: CvssMetric, ids: set[str]) -> None:
     assert metric.version in {"2.0", "3.0", "3.1", "4.0"}
     assert isinstance(metric.vector, str) and metric.vector
     assert isinstance(metric.base_score, float) and 0.0 <= metric.base_score <= 10.0
+    assert set(metric.products) <= ids and len(set(metric.products)) == len(metric.products)
 
 
 def check_advisory(advisory: Advisory) -> None:
@@ -83,7 +84,9 @@ def check_advisory(advisory: Advisory) -> None:
         for product_id, status in vulnerability.products:
             assert product_id in ids and status in STATUSES
         for metric in vulnerability.metrics:
-            check_metric(metric)
+            check_metric(metric, ids)
+        alike = [(m.vector, m.base_score, frozenset(m.products)) for m in vulnerability.metrics]
+        assert len(set(alike)) == len(alike)
         for remediation in vulnerability.remediations:
             assert remediation.category and remediation.details
             assert set(remediation.product_ids) <= ids
@@ -144,6 +147,8 @@ JSON = st.recursive(
                     "product_id",
                     "branches",
                     "product_ids",
+                    "products",
+                    "scores",
                     "group_ids",
                     "cvss_v3",
                     "vectorString",
@@ -218,6 +223,24 @@ def product_tree_of(branches: Any) -> dict[str, Any]:
                     ),
                     max_size=2,
                 ),
+                "scores": st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "products": st.lists(st.sampled_from(["A", "B", "C", "Z", 3])),
+                            "cvss_v3": st.fixed_dictionaries(
+                                {
+                                    "vectorString": st.sampled_from(
+                                        [
+                                            "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                                            "CVSS:3.0/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N",
+                                        ]
+                                    )
+                                }
+                            ),
+                        }
+                    ),
+                    max_size=3,
+                ),
             }
         ),
         max_size=4,
@@ -287,6 +310,31 @@ def test_real_advisories_with_bytes_mutated(scratch: Path, data: st.DataObject) 
     if data.draw(st.booleans()):
         content = content[: data.draw(st.integers(0, len(content)))]
     read_checked(scratch / "bytes.json", bytes(content))
+
+
+NUMBERS = st.sampled_from(["9" * 5000, "-" + "1" * 4301, "1" * 20]) | st.builds(
+    lambda mantissa, sign, exponent: f"{mantissa}e{sign}{exponent}",
+    st.sampled_from(["1", "1.1", "-4.5"]),
+    st.sampled_from(["", "+", "-"]),
+    st.integers(300, 10**20),
+)
+"""Numbers ``json`` cannot hold as an int (over 4,300 digits), beyond 64 bits, and exponents
+that overflow a double (``inf``) or underflow it (0.0)."""
+
+
+@needs_data
+@given(st.data(), NUMBERS)
+@PROPERTY
+def test_real_advisories_with_huge_numbers(scratch: Path, data: st.DataObject, number: str) -> None:
+    """Any member of a real advisory replaced by a huge number: records (a score of
+    ``inf`` is refused like any out-of-range score) or ``FeedFormatError``."""
+    path = data.draw(st.sampled_from(SAMPLE))
+    document = json.loads(path.read_bytes())
+    where = data.draw(st.sampled_from(list(json_paths(document))))
+    marker = "\x00number\x00"
+    text = json.dumps(replaced(document, where, marker)).replace(json.dumps(marker), number)
+    assert number in text
+    read_checked(scratch / "numbers.json", text.encode())
 
 
 @needs_data

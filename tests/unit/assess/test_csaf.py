@@ -47,7 +47,7 @@ def test_every_cisa_advisory_imports_whole(shared_data: Path) -> None:
     files = csaf_files(shared_data)
     assert len(files) == 158
     ids: Counter[str] = Counter()
-    products = vulnerabilities = 0
+    products = vulnerabilities = scores = partial = 0
     cves: set[str] = set()
     names = shipped_vendor_names()
     for path in files:
@@ -71,6 +71,13 @@ def test_every_cisa_advisory_imports_whole(shared_data: Path) -> None:
             assert vulnerability.products, (path.name, vulnerability.cve_id)
             assert {pid for pid, _ in vulnerability.products} <= known
             assert vulnerability.metrics
+            for metric in vulnerability.metrics:  # every score names its products
+                assert metric.products or metric.version == "4.0", (path.name, metric)
+                assert set(metric.products) <= known
+                scores += 1
+                partial += bool(metric.products) and set(metric.products) != {
+                    pid for pid, _ in vulnerability.products
+                }
             if vulnerability.cve_id:
                 cves.add(vulnerability.cve_id)
     assert sum(1 for i in ids if i.startswith("ICSMA-")) == 144
@@ -78,6 +85,8 @@ def test_every_cisa_advisory_imports_whole(shared_data: Path) -> None:
     assert products >= 650
     assert vulnerabilities >= 500
     assert len(cves) >= 428
+    assert scores >= 540
+    assert partial >= 30  # scores for other products than those with a status
 
 
 def test_non_csaf_files_are_not_detected(shared_data: Path) -> None:
@@ -116,9 +125,10 @@ def test_bpl_advisory(shared_data: Path) -> None:
     assert vulnerability.products == (("CSAFPID-0001", "affected"), ("CSAFPID-0002", "affected"))
     v3, v4 = vulnerability.metrics
     assert (v3.version, v3.base_score, v3.severity, v3.source) == ("3.1", 4.6, "MEDIUM", "CISA")
+    assert v3.products == ("CSAFPID-0001", "CSAFPID-0002")
     # The 4.0 vector is in CISA's FIRST calculator link; its score is computed from it.
     assert v4.vector.startswith("CVSS:4.0/AV:A/AC:L/AT:N/PR:N/UI:P")
-    assert (v4.version, v4.base_score, v4.severity) == ("4.0", 5.1, "MEDIUM")
+    assert (v4.version, v4.base_score, v4.severity, v4.products) == ("4.0", 5.1, "MEDIUM", ())
     (remediation,) = vulnerability.remediations
     assert remediation.category == "mitigation"
     assert remediation.product_ids == ("CSAFPID-0001", "CSAFPID-0002")
@@ -386,10 +396,10 @@ def test_spec_vulnerability(tmp_path: Path) -> None:
         ("BOX", "under_investigation"),
         ("LIB-101", "recommended"),
     )
-    assert [(m.version, m.base_score, m.severity, m.source) for m in entry.metrics] == [
-        ("3.1", 9.8, "CRITICAL", "Example PSIRT"),
-        ("2.0", 7.5, None, "Example PSIRT"),
-        ("3.0", 4.0, "MEDIUM", "Example PSIRT"),
+    assert [(m.version, m.base_score, m.severity, m.source, m.products) for m in entry.metrics] == [
+        ("3.1", 9.8, "CRITICAL", "Example PSIRT", ("P-42",)),
+        ("2.0", 7.5, None, "Example PSIRT", ("P-42",)),
+        ("3.0", 4.0, "MEDIUM", "Example PSIRT", ("P-40",)),
     ]
     fix, workaround = entry.remediations
     assert (fix.category, fix.product_ids, fix.url) == (
@@ -399,6 +409,46 @@ def test_spec_vulnerability(tmp_path: Path) -> None:
     )
     assert fix.date is not None and fix.date.day == 3
     assert (workaround.category, workaround.product_ids) == ("workaround", ("GW",))
+
+
+CRITICAL = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+LOW = "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N"
+
+
+def test_scores_per_product(tmp_path: Path) -> None:
+    """A metric keeps the products its score names; scores are one metric only when vector,
+    score and products (in any order) are the same."""
+
+    def score(vector: str, base: float, products: Any = None) -> dict[str, Any]:
+        entry: dict[str, Any] = {"cvss_v3": {"vectorString": vector, "baseScore": base}}
+        return entry if products is None else entry | {"products": products}
+
+    vulnerability = {
+        "cve": "CVE-2026-0002",
+        "product_status": {"known_affected": ["P-40", "P-42", "GW"]},
+        "scores": [
+            score(CRITICAL, 9.8, ["P-42", "P-40"]),
+            score(CRITICAL, 9.8, ["GW"]),  # the same vector for another product
+            score(CRITICAL, 9.8, ["P-40", "P-42", "P-40"]),  # the first again
+            score(LOW, 1.6, ["P-42", "NOPE"]),
+            score(LOW, 1.6),  # no products: the whole vulnerability
+            score(LOW, 1.6, ["NOPE"]),  # none known: as good as none
+        ],
+    }
+    records, skipped = read(
+        write(tmp_path, document(product_tree=TREE, vulnerabilities=[vulnerability]))
+    )
+    (entry,) = advisory_of(records).vulnerabilities
+    assert [(m.vector, m.base_score, m.products) for m in entry.metrics] == [
+        (CRITICAL, 9.8, ("P-42", "P-40")),
+        (CRITICAL, 9.8, ("GW",)),
+        (LOW, 1.6, ("P-42",)),
+        (LOW, 1.6, ()),
+    ]
+    assert [(s.where, s.reason) for s in skipped] == [
+        ("$.vulnerabilities[0].scores[3].products[1]", "unknown product id 'NOPE'"),
+        ("$.vulnerabilities[0].scores[5].products[0]", "unknown product id 'NOPE'"),
+    ]
 
 
 def test_csaf_vex_statements(tmp_path: Path) -> None:
@@ -616,6 +666,7 @@ VERSION = "product_version"
         ("prior to 4.1", RANGE, [{"less_than": "4.1"}]),
         ("2.0 and later", RANGE, [{"version": "2.0", "less_than": "*"}]),
         (">= 2.0", RANGE, [{"version": "2.0", "less_than": "*"}]),
+        ("> 2.0", RANGE, [{"greater_than": "2.0"}]),
         (">= 1.3 | <= 3.1", RANGE, [{"version": "1.3", "less_than_or_equal": "3.1"}]),
         ("1.1 to 1.3.2", RANGE, [{"version": "1.1", "less_than_or_equal": "1.3.2"}]),
         ("2.X", VERSION, [{"version": "2", "less_than": "3"}]),
@@ -632,7 +683,6 @@ VERSION = "product_version"
                 {"version": "2.0.0", "less_than": "2.1.0", "version_type": "semver"},
             ],
         ),
-        ("> 2.0", RANGE, [{}]),
         ("< august 28", RANGE, [{}]),
         ("distributed  < april 1, 2018", RANGE, [{}]),
         ("<8/30/2024", RANGE, [{}]),

@@ -18,8 +18,9 @@ What is read (CSAF 2.0 section 3.2):
   ``product_status`` (known_affected/first_affected/last_affected -> affected,
   known_not_affected -> not_affected, fixed/first_fixed -> fixed, under_investigation,
   recommended), ``scores`` (cvss_v2, cvss_v3 and a CSAF 2.1 cvss_v4, vectors checked with the
-  ``cvss`` library), ``remediations`` (category, details, products, url, date); for VEX also
-  ``flags`` (justification labels) and ``threats`` of category ``impact``.
+  ``cvss`` library, each with the ``products`` it is for), ``remediations`` (category,
+  details, products, url, date); for VEX also ``flags`` (justification labels) and
+  ``threats`` of category ``impact``.
 
 A document is a few KB to a few MB: it is read whole (at most ``MAX_BYTES``, else
 ``FeedFormatError``) and parsed with ``json.loads``. The product tree is walked without
@@ -491,24 +492,31 @@ class _Reading:
         return tuple(pairs)
 
     def _metrics(self, vulnerability: dict[str, Any], where: str) -> tuple[CvssMetric, ...]:
-        metrics: dict[tuple[str, str, float], CvssMetric] = {}
+        """The scores, each with the products it is for (``scores[].products``); one metric
+        per vector, score and set of products."""
+        metrics: dict[tuple[str, str, float, frozenset[str]], CvssMetric] = {}
         for i, score in enumerate(_items(vulnerability, "scores")):
-            for key in ("cvss_v4", "cvss_v3", "cvss_v2"):
-                if key not in _obj_or_empty(score):
-                    continue
+            keys = [key for key in ("cvss_v4", "cvss_v3", "cvss_v2") if key in _obj_or_empty(score)]
+            if not keys:
+                continue
+            at = f"{where}.scores[{i}]"
+            products = self._product_ids({"products": score.get("products")}, at)
+            for key in keys:
                 found = self._metric(score[key], key)
                 if isinstance(found, str):
-                    self.skip(f"{where}.scores[{i}].{key}", found)
+                    self.skip(f"{at}.{key}", found)
                     continue
-                metrics.setdefault((found.version, found.vector, found.base_score), found)
+                found = replace(found, products=products)
+                metrics.setdefault(_metric_key(found), found)
         if not any(m.version == "4.0" for m in metrics.values()):
-            # CISA's advisories state the CVSS 4.0 vector in a FIRST calculator link.
+            # CISA's advisories state the CVSS 4.0 vector in a FIRST calculator link (for
+            # the vulnerability: no products).
             for reference in _items(vulnerability, "references"):
                 vector = _cvss4_in_url(_text(reference, "url"))
                 if vector is not None:
                     found = self._metric({"vectorString": vector}, "cvss_v4")
                     if isinstance(found, CvssMetric):
-                        metrics.setdefault((found.version, found.vector, found.base_score), found)
+                        metrics.setdefault(_metric_key(found), found)
         return tuple(metrics.values())
 
     def _metric(self, value: Any, key: str) -> CvssMetric | str:
@@ -612,6 +620,11 @@ class _Reading:
             for product_id in self._product_ids(item, f"{where}[{i}]"):
                 found.setdefault(product_id, value)
         return found
+
+
+def _metric_key(metric: CvssMetric) -> tuple[str, str, float, frozenset[str]]:
+    """Metrics alike: the same vector and score for the same products (in any order)."""
+    return (metric.version, metric.vector, metric.base_score, frozenset(metric.products))
 
 
 def _obj_or_empty(value: Any) -> dict[str, Any]:
