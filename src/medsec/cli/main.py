@@ -608,7 +608,13 @@ def demo(
 
 
 # the commands of these modules register themselves on ``app``
-from medsec.cli import device_commands, feed_commands, finding_commands, vuln_commands  # noqa: E402, F401
+from medsec.cli import (  # noqa: E402, F401
+    device_commands,
+    feed_commands,
+    finding_commands,
+    misconfig_commands,
+    vuln_commands,
+)
 
 GC_YOUNG_THRESHOLD = 50_000
 """Allocations between collections of the youngest generation (CPython's default: 700).
