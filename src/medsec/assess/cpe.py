@@ -330,6 +330,7 @@ def cpe_matches(pattern: Cpe, candidate: Cpe) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 17)
 def match_cpe_range(
     criteria: str,
     candidate: str,

@@ -19,8 +19,9 @@ software version it was matched by.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from medsec.assess.cpe import evaluate_configurations, match_cpe_range, parse_cpe, unquote
 from medsec.assess.products import Candidate, DeviceDescription
@@ -78,46 +79,75 @@ def _seen(c: Candidate) -> str:
     return f"{c.attribute} {c.seen_as} (confidence {c.confidence})"
 
 
+NvdMemo = dict[tuple[str, str, tuple[str, ...]], tuple[bool, int, CpeMatch] | None]
+"""Outcomes of NVD evaluations by (CVE, source, candidate CPEs): devices that run the same
+versions share them (an inventory has thousands of devices and few distinct versions)."""
+
+
 def match_nvd(
-    device: DeviceDescription, found: Sequence[Candidate], vulnerability: Vulnerability
+    device: DeviceDescription,
+    found: Sequence[Candidate],
+    vulnerability: Vulnerability,
+    memo: NvdMemo | None = None,
 ) -> VulnMatch | None:
-    """The NVD configurations of ``vulnerability`` against the device's candidates."""
+    """The NVD configurations of ``vulnerability`` against the device's candidates (those
+    whose vendor and product the configurations name: the others cannot change the answer)."""
     if not vulnerability.cpe_matches or not found:
         return None
-    answer, basis = evaluate_configurations(vulnerability.cpe_matches, [c.cpe for c in found])
+    named = {_criteria_pair(m.criteria) for m in vulnerability.cpe_matches}
+    relevant = [c for c in found if (c.vendor, c.product) in named]
+    if not relevant:
+        return None
+    key = (vulnerability.cve_id, vulnerability.source, tuple(c.cpe for c in relevant))
+    if memo is not None and key in memo:
+        outcome = memo[key]
+    else:
+        outcome = _nvd_outcome(relevant, vulnerability)
+        if memo is not None:
+            memo[key] = outcome
+    if outcome is None:
+        return None
+    certain, index, m = outcome
+    return _nvd_match(device.device_id, vulnerability, relevant[index], m, certain)
+
+
+def _nvd_match(
+    device_id: int, v: Vulnerability, c: Candidate, m: CpeMatch, certain: bool
+) -> VulnMatch:
+    if certain:
+        basis = f"{_seen(c)} as {c.cpe} matches {m.criteria}{_bounds(m)} of {v.cve_id}"
+    else:
+        basis = (
+            f"{_seen(c)} is {c.vendor}:{c.product}, named by {m.criteria}{_bounds(m)} of "
+            f"{v.cve_id}; its version was not seen"
+        )
+    confidence = min(c.confidence, 95) if certain else c.confidence // 2
+    return VulnMatch(device_id, v.cve_id, v.source, certain, confidence, basis)
+
+
+def _nvd_outcome(
+    relevant: Sequence[Candidate], vulnerability: Vulnerability
+) -> tuple[bool, int, CpeMatch] | None:
+    """(certain, which candidate, which match) of a vulnerability, or None."""
+    answer, basis = evaluate_configurations(vulnerability.cpe_matches, [c.cpe for c in relevant])
     if answer is True:
         for m in basis:
-            for c in found:
+            for i, c in enumerate(relevant):
                 if _holds_for(m, c) is True:
-                    return VulnMatch(
-                        device.device_id,
-                        vulnerability.cve_id,
-                        vulnerability.source,
-                        True,
-                        min(c.confidence, 95),
-                        f"{_seen(c)} as {c.cpe} matches {m.criteria}{_bounds(m)} "
-                        f"of {vulnerability.cve_id}",
-                    )
+                    return True, i, m
     if answer is None:
         for m in vulnerability.cpe_matches:
             if not m.vulnerable or m.negate:
                 continue
             named = _criteria_pair(m.criteria)
-            for c in found:
+            for i, c in enumerate(relevant):
                 if c.version is None and named == (c.vendor, c.product):
                     if _holds_for(m, c) is not False:
-                        return VulnMatch(
-                            device.device_id,
-                            vulnerability.cve_id,
-                            vulnerability.source,
-                            False,
-                            c.confidence // 2,
-                            f"{_seen(c)} is {c.vendor}:{c.product}, named by {m.criteria}"
-                            f"{_bounds(m)} of {vulnerability.cve_id}; its version was not seen",
-                        )
+                        return False, i, m
     return None
 
 
+@lru_cache(maxsize=65536)
 def _criteria_pair(criteria: str) -> tuple[str, str] | None:
     name = parse_cpe(criteria)
     if name is None:
@@ -190,14 +220,17 @@ def _range_text(version: str | None, lt: str | None, le: str | None) -> str:
 
 
 def match_vulnerability(
-    device: DeviceDescription, found: Sequence[Candidate], vulnerability: Vulnerability
+    device: DeviceDescription,
+    found: Sequence[Candidate],
+    vulnerability: Vulnerability,
+    memo: NvdMemo | None = None,
 ) -> VulnMatch | None:
     """Does ``vulnerability`` apply to the device? NVD configurations when it has any, else
     the CNA's affected list. Rejected CVEs never apply."""
     if (vulnerability.status or "").casefold() in ("rejected", "reject"):
         return None
     if vulnerability.cpe_matches:
-        return match_nvd(device, found, vulnerability)
+        return match_nvd(device, found, vulnerability, memo)
     return match_cve5(device, found, vulnerability)
 
 
@@ -263,3 +296,67 @@ def best(matches: Iterable[VulnMatch]) -> list[VulnMatch]:
         if old is None or (m.certain, m.confidence) > (old.certain, old.confidence):
             kept[key] = m
     return sorted(kept.values(), key=lambda m: (m.device_id, m.cve_id))
+
+
+def match_inventory(
+    devices: Sequence[DeviceDescription],
+    found: Mapping[int, Sequence[Candidate]],
+    vulnerabilities: Iterable[Vulnerability],
+) -> list[VulnMatch]:
+    """``match_vulnerability`` for every device and vulnerability, with the work shared.
+
+    An inventory has thousands of devices and few distinct versions of each product, and
+    whether NVD configurations apply depends only on the candidates whose vendor:product
+    they name. So devices are grouped by those candidates (their CPE names) and each group
+    is evaluated once per vulnerability; only devices that have a product a *vulnerable*
+    match names are considered (a platform alone never makes a configuration apply)."""
+    by_id = {d.device_id: d for d in devices}
+    # (vendor, product) -> device id -> its candidates of that product, in a fixed order
+    holders: dict[tuple[str, str], dict[int, list[Candidate]]] = {}
+    for device_id, candidates in found.items():
+        for c in candidates:
+            holders.setdefault((c.vendor, c.product), {}).setdefault(device_id, []).append(c)
+    for per_device in holders.values():
+        for cands in per_device.values():
+            cands.sort(key=lambda c: c.cpe)
+    out: list[VulnMatch] = []
+    for v in vulnerabilities:
+        if (v.status or "").casefold() in ("rejected", "reject"):
+            continue
+        if not v.cpe_matches:
+            for device_id in _cve5_holders(v, holders):
+                hit = match_cve5(by_id[device_id], found[device_id], v)
+                if hit is not None:
+                    out.append(hit)
+            continue
+        named = sorted({p for m in v.cpe_matches if (p := _criteria_pair(m.criteria))})
+        vulnerable = {
+            p
+            for m in v.cpe_matches
+            if m.vulnerable and not m.negate and (p := _criteria_pair(m.criteria))
+        }
+        candidates_of = {p: holders.get(p, {}) for p in named}
+        checked = set().union(*(candidates_of[p].keys() for p in vulnerable if p in candidates_of))
+        groups: dict[tuple[str, ...], list[tuple[int, list[Candidate]]]] = {}
+        for device_id in checked:
+            relevant = [c for p in named for c in candidates_of[p].get(device_id, ())]
+            groups.setdefault(tuple(c.cpe for c in relevant), []).append((device_id, relevant))
+        for members in groups.values():
+            outcome = _nvd_outcome(members[0][1], v)
+            if outcome is None:
+                continue
+            certain, index, m = outcome
+            for device_id, relevant in members:
+                c = relevant[index]
+                out.append(_nvd_match(device_id, v, c, m, certain))
+    return best(out)
+
+
+def _cve5_holders(
+    v: Vulnerability, holders: Mapping[tuple[str, str], Mapping[int, Sequence[Candidate]]]
+) -> set[int]:
+    out: set[int] = set()
+    for a in v.affected:
+        for pair in _affected_pairs(a):
+            out.update(holders.get(pair, {}).keys())
+    return out

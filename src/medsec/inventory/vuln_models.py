@@ -175,7 +175,8 @@ class VexRow(Base):
     cve_id: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(300))
     refs_key: Mapped[str] = mapped_column(String(64))
-    """Digest of the sorted refs (the statement's identity within its source)."""
+    """Digest of the sorted refs, the status and the versions (the statement's identity
+    within its source)."""
     status: Mapped[str] = mapped_column(String(32))
     record: Mapped[dict[str, Any]]
 

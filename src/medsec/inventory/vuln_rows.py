@@ -361,7 +361,10 @@ def _write_sboms(
 
 
 def refs_key(statement: VexStatement) -> str:
-    return hashlib.sha256("\n".join(sorted(statement.refs)).encode()).hexdigest()[:64]
+    """A statement's identity within its source: what it names, its status and the versions
+    it covers (one document may say "affected" of 2.4 and "not affected" of 2.9-4.1)."""
+    parts = [*sorted(statement.refs), statement.status, repr(as_json(statement.versions))]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:64]
 
 
 def _write_vex(

@@ -13,7 +13,7 @@ from medsec.assess.matching import (
     VulnMatch,
     best,
     match_advisory,
-    match_vulnerability,
+    match_inventory,
 )
 from medsec.assess.products import (
     DeviceDescription,
@@ -23,7 +23,7 @@ from medsec.assess.products import (
 )
 from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
 from medsec.inventory import DeviceQuery, DeviceView, Store
-from medsec.inventory.vuln_rows import best_metric, cpe_vendor_product, token
+from medsec.inventory.vuln_rows import best_metric, token
 from medsec.model.vulns import Advisory, CvssMetric, Vulnerability
 from medsec.service.devices import find_devices
 
@@ -101,27 +101,10 @@ def device_matches(
     found = {d.device_id: candidates(d) for d in described}
     pairs = set().union(*(product_pairs(c) for c in found.values())) if found else set()
     vulnerabilities = store.vulnerabilities_for_products(pairs) if pairs else []
-    by_pair: dict[tuple[str, str], list[Vulnerability]] = {}
-    for v in vulnerabilities:
-        named = {cpe_vendor_product(m.criteria) for m in v.cpe_matches}
-        named |= {(token(a.vendor), token(a.product)) for a in v.affected}
-        for pair in named:
-            if pair is not None:
-                by_pair.setdefault(pair, []).append(v)
+    matches = match_inventory(described, found, vulnerabilities)
     vendor_tokens = {token(vendors.canonical(d.vendor)) for d in described if d.vendor}
     advisories = store.advisories_for_vendors(vendor_tokens) if vendor_tokens else []
-    matches: list[VulnMatch] = []
     for d in described:
-        mine = found[d.device_id]
-        seen: set[tuple[str, str]] = set()
-        for pair in sorted(product_pairs(mine)):
-            for v in by_pair.get(pair, ()):
-                if (v.cve_id, v.source) in seen:
-                    continue
-                seen.add((v.cve_id, v.source))
-                hit = match_vulnerability(d, mine, v)
-                if hit is not None:
-                    matches.append(hit)
         for a in advisories:
             matches.extend(match_advisory(d, a, vendors))
     records: dict[str, Vulnerability] = {}

@@ -113,3 +113,40 @@ def test_os_candidates_follow_the_data_table() -> None:
     linux = candidates(device(os="Linux", os_version="4.4.0"))
     assert [c.cpe for c in linux] == ["cpe:2.3:o:linux:linux_kernel:4.4.0:*:*:*:*:*:*:*"]
     assert candidates(device(os="Windows", os_version="Vista / Server 2008")) == []
+
+
+def test_the_inventory_pass_equals_matching_each_device(shared_data: Path) -> None:
+    from medsec.assess.matching import match_inventory
+
+    records = [
+        record(NvdReader(), p)
+        for p in sorted((shared_data / "advisories/nvd_cve_json2").glob("*.json"))
+    ]
+    records += [
+        record(Cve5Reader(), p)
+        for p in sorted((shared_data / "advisories/cvelist_v5").glob("*.json"))
+    ]
+    versions = ["3.6.5", "3.6.6", "3.6.7", "3.6.8", None]
+    devices = [
+        DeviceDescription(
+            device_id=i,
+            vendor=None,
+            model=None,
+            os="Linux" if i % 2 else None,
+            os_version=None,
+            firmware_version=None,
+            software=(SoftwareSeen("DCMTK", versions[i % len(versions)], 50 + i),),
+            confidence={"os": 40},
+        )
+        for i in range(20)
+    ]
+    found = {d.device_id: candidates(d) for d in devices}
+    one_by_one = best(
+        hit
+        for d in devices
+        for v in records
+        if (hit := match_vulnerability(d, found[d.device_id], v)) is not None
+    )
+    shared = match_inventory(devices, found, records)
+    assert shared == one_by_one
+    assert {m.cve_id for m in shared} >= {"CVE-2022-43272", "CVE-2022-2119"}
