@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Annotated
 
 import typer
 
-from medsec.cli.main import DbOption, JsonOption, _print_json, _print_table, _use_db, app, state
+from medsec.cli.main import DbOption, JsonOption, _print_table, _use_db, app, state
 from medsec.service import vulns as vulns_service
 
 
@@ -32,8 +34,14 @@ def vulns(
         rows = vulns_service.list_vulnerabilities(
             store, device=device, kev_only=kev, min_cvss=min_cvss, certain_only=certain
         )
-    if as_json:
-        _print_json([vulns_service.vulnerability_json(r) for r in rows])
+    if as_json:  # row by row: an inventory's matches run to hundreds of thousands
+        out = sys.stdout
+        out.write("[")
+        for i, r in enumerate(rows):
+            out.write(",\n" if i else "\n")
+            text = json.dumps(vulns_service.vulnerability_json(r), indent=2)
+            out.write("  " + text.replace("\n", "\n  "))
+        out.write("\n]\n" if rows else "]\n")
         return
     _print_table(
         f"{len(rows)} vulnerabilities on {len({r.device_id for r in rows})} devices",
