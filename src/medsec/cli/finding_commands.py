@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
 
-from medsec.cli.errors import EXIT_USAGE, one_line
 from medsec.cli.main import (
     DbOption,
     JsonOption,
@@ -39,7 +36,6 @@ from medsec.cli.main import (
     state,
     stdout,
 )
-from medsec.cli.progress import stderr
 from medsec.service import findings as findings_service
 
 findings_app = typer.Typer(
@@ -58,16 +54,6 @@ AsOfOption = Annotated[
 
 def _day(value: datetime | None) -> date:
     return value.date() if value is not None else datetime.now(UTC).date()
-
-
-@contextmanager
-def _usage_errors() -> Iterator[None]:
-    """A finding that does not exist, or a change the workflow refuses: exit code 2."""
-    try:
-        yield
-    except findings_service.FindingError as exc:
-        stderr.print(f"[red]error:[/red] {one_line(exc)}", highlight=False)
-        raise typer.Exit(EXIT_USAGE) from exc
 
 
 def _cvss(f: findings_service.FindingView) -> str:
@@ -126,7 +112,7 @@ def findings(
         return
     _use_db(db)
     day = _day(as_of)
-    with _usage_errors(), state.store() as store:
+    with state.store() as store:
         rows = findings_service.list_findings(
             store, statuses=status, device=device, cve=cve, overdue_only=overdue, as_of=day
         )
@@ -219,7 +205,7 @@ def finding(
     if action is None and (why or control or until or by):
         raise typer.BadParameter(f"--why, --control, --until and --by go with {SET_STATUS}")
     day = _day(as_of)
-    with _usage_errors(), state.store() as store:
+    with state.store() as store:
         if action is None:
             detail = findings_service.get_finding(store, finding_id)
         else:

@@ -46,7 +46,7 @@ from typing import Any, Literal, cast
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 
 from medsec.inventory.finding_models import FindingHistoryRow, FindingRow
-from medsec.model.errors import InventoryError
+from medsec.model.errors import FindingError
 
 FindingStatus = Literal["open", "mitigated", "remediated", "risk_accepted", "false_positive"]
 
@@ -74,10 +74,6 @@ MEDSEC = "medsec"
 """Who the changes of a refresh are by."""
 
 BATCH = 500
-
-
-class FindingError(InventoryError):
-    """A finding cannot be shown or changed as asked."""
 
 
 class UnknownFinding(FindingError):

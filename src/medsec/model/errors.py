@@ -75,5 +75,10 @@ class InventoryError(MedsecError):
     """The inventory store cannot be opened, migrated or written."""
 
 
+class FindingError(InventoryError):
+    """A finding cannot be shown or changed as asked (no such finding, or a status change
+    the workflow refuses)."""
+
+
 class SimulationError(MedsecError):
     """The hospital simulator was given parameters it cannot honour."""

@@ -62,7 +62,6 @@ from medsec.inventory.finding_rows import (
     TRANSITIONS,
     AdvisoryLink,
     FindingChange,
-    FindingError,
     FindingFacts,
     FindingQuery,
     FindingView,
@@ -74,6 +73,7 @@ from medsec.inventory.finding_rows import (
     UnknownFinding,
 )
 from medsec.inventory.vuln_rows import best_metric
+from medsec.model.errors import FindingError
 from medsec.model.vulns import (
     Advisory,
     AdvisoryVulnerability,
