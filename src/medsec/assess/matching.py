@@ -49,6 +49,10 @@ class VulnMatch:
     confidence: int
     basis: str
     """Why, in one sentence (what was seen, as which CPE or product, in which range)."""
+    product: tuple[str, str] | None = None
+    """The (vendor, product) CPE tokens of what matched (None for advisory matches)."""
+    version: str | None = None
+    """The version seen of it, if any."""
 
 
 def _bounds(m: CpeMatch) -> str:
@@ -122,7 +126,9 @@ def _nvd_match(
             f"{v.cve_id}; its version was not seen"
         )
     confidence = min(c.confidence, 95) if certain else c.confidence // 2
-    return VulnMatch(device_id, v.cve_id, v.source, certain, confidence, basis)
+    return VulnMatch(
+        device_id, v.cve_id, v.source, certain, confidence, basis, (c.vendor, c.product), c.version
+    )
 
 
 def _nvd_outcome(
@@ -196,6 +202,7 @@ def match_cve5(
                     c.confidence // 2,
                     f"{_seen(c)} is {a.vendor} {a.product}, affected in versions {listed} "
                     f"by {vulnerability.cve_id}; its version was not seen",
+                    (c.vendor, c.product),
                 )
             verdicts = [range_contains(r, c.version) for r in a.versions]
             if any(v is True for v in verdicts):
@@ -207,6 +214,8 @@ def match_cve5(
                     min(c.confidence, 95),
                     f"{_seen(c)} is {a.vendor} {a.product} {c.version}, within the affected "
                     f"versions {listed} of {vulnerability.cve_id}",
+                    (c.vendor, c.product),
+                    c.version,
                 )
     return None
 

@@ -108,7 +108,14 @@ from medsec.inventory.views import (
 from medsec.model.config import SiteNetworks
 from medsec.model.errors import InventoryError
 from medsec.model.traffic import CaptureStats, CaptureSummary
-from medsec.model.vulns import Advisory, EpssScore, FeedRecord, KevEntry, Vulnerability
+from medsec.model.vulns import (
+    Advisory,
+    EpssScore,
+    FeedRecord,
+    KevEntry,
+    VexStatement,
+    Vulnerability,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -1048,6 +1055,11 @@ class Store:
         """Stored advisories with a product of one of the vendors (lowercase tokens)."""
         with self._errors("read the inventory"), self._read() as conn:
             return vuln_rows.advisories_for(conn, vendors)
+
+    def vex_statements(self, cves: Iterable[str]) -> list[VexStatement]:
+        """The VEX statements about the CVEs."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.vex_for(conn, cves)
 
     def exploitation(self, cves: Iterable[str]) -> tuple[dict[str, KevEntry], dict[str, EpssScore]]:
         """KEV entries and EPSS scores of the CVEs."""

@@ -495,3 +495,14 @@ def exploitation(
                 CveId(r.cve_id), r.score, r.percentile, r.scored_on, r.model_version
             )
     return known, scores
+
+
+def vex_for(conn: Connection, cves: Iterable[str]) -> list[VexStatement]:
+    """The VEX statements about the CVEs."""
+    wanted = sorted(set(cves))
+    table = _table(VexRow)
+    out: list[VexStatement] = []
+    for start in range(0, len(wanted), BATCH):
+        query = select(table.c.record).where(table.c.cve_id.in_(wanted[start : start + BATCH]))
+        out.extend(from_json(VexStatement, r) for r in conn.execute(query).scalars())
+    return out

@@ -21,6 +21,7 @@ from medsec.assess.products import (
     candidates,
     product_pairs,
 )
+from medsec.assess.vex import Cleared, apply_vex
 from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
 from medsec.inventory import DeviceQuery, DeviceView, Store
 from medsec.inventory.vuln_rows import best_metric, token
@@ -90,6 +91,8 @@ class Assessment:
     vulnerabilities: dict[str, Vulnerability]
     """The CVE records the matching read, by CVE id (NVD's when several sources)."""
     advisories: list[Advisory]
+    cleared: list[Cleared]
+    """Matches a VEX statement took away (not affected / fixed), with why."""
 
 
 def device_matches(
@@ -111,7 +114,10 @@ def device_matches(
     for v in vulnerabilities:  # NVD's analysis when the CVE program's record is there too
         if v.cve_id not in records or v.source == "nvd":
             records[v.cve_id] = v
-    return Assessment(best(matches), records, advisories)
+    kept, cleared = apply_vex(
+        best(matches), store.vex_statements({m.cve_id for m in matches}) if matches else []
+    )
+    return Assessment(kept, records, advisories, cleared)
 
 
 def _advisory_facts(
