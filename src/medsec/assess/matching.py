@@ -18,22 +18,15 @@ software version it was matched by.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from medsec.assess.cpe import evaluate_configurations, match_cpe_range, parse_cpe, unquote
+from medsec.assess.cpe import evaluate_configurations, match_cpe_range
 from medsec.assess.products import Candidate, DeviceDescription
 from medsec.assess.versions import range_contains
 from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
+from medsec.inventory.vuln_rows import cpe_vendor_product, token
 from medsec.model.vulns import Advisory, AffectedProduct, CpeMatch, CveId, Vulnerability
-
-_TOKEN = re.compile(r"[^0-9a-z]+")
-
-
-def _token(text: str) -> str:
-    return _TOKEN.sub("_", text.casefold()).strip("_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +91,7 @@ def match_nvd(
     whose vendor and product the configurations name: the others cannot change the answer)."""
     if not vulnerability.cpe_matches or not found:
         return None
-    named = {_criteria_pair(m.criteria) for m in vulnerability.cpe_matches}
+    named = {cpe_vendor_product(m.criteria) for m in vulnerability.cpe_matches}
     relevant = [c for c in found if (c.vendor, c.product) in named]
     if not relevant:
         return None
@@ -145,7 +138,7 @@ def _nvd_outcome(
         for m in vulnerability.cpe_matches:
             if not m.vulnerable or m.negate:
                 continue
-            named = _criteria_pair(m.criteria)
+            named = cpe_vendor_product(m.criteria)
             for i, c in enumerate(relevant):
                 if c.version is None and named == (c.vendor, c.product):
                     if _holds_for(m, c) is not False:
@@ -153,18 +146,10 @@ def _nvd_outcome(
     return None
 
 
-@lru_cache(maxsize=65536)
-def _criteria_pair(criteria: str) -> tuple[str, str] | None:
-    name = parse_cpe(criteria)
-    if name is None:
-        return None
-    return _token(unquote(name.vendor)), _token(unquote(name.product))
-
-
 def _affected_pairs(a: AffectedProduct) -> set[tuple[str, str]]:
-    pairs = {(_token(a.vendor), _token(a.product))}
+    pairs = {(token(a.vendor), token(a.product))}
     for cpe in a.cpes:
-        found = _criteria_pair(cpe)
+        found = cpe_vendor_product(cpe)
         if found is not None:
             pairs.add(found)
     return pairs
@@ -244,7 +229,7 @@ def match_vulnerability(
 
 
 def _model_matches(model: str, product: str) -> bool:
-    m, p = _token(model), _token(product)
+    m, p = token(model), token(product)
     return bool(m) and bool(p) and (m in p or p in m)
 
 
@@ -338,11 +323,11 @@ def match_inventory(
                 if hit is not None:
                     out.append(hit)
             continue
-        named = sorted({p for m in v.cpe_matches if (p := _criteria_pair(m.criteria))})
+        named = sorted({p for m in v.cpe_matches if (p := cpe_vendor_product(m.criteria))})
         vulnerable = {
             p
             for m in v.cpe_matches
-            if m.vulnerable and not m.negate and (p := _criteria_pair(m.criteria))
+            if m.vulnerable and not m.negate and (p := cpe_vendor_product(m.criteria))
         }
         candidates_of = {p: holders.get(p, {}) for p in named}
         checked = set().union(*(candidates_of[p].keys() for p in vulnerable if p in candidates_of))

@@ -10,7 +10,6 @@ leave it as it is.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -19,14 +18,10 @@ from packageurl import PackageURL
 from medsec.assess.cpe import ANY, NA, parse_cpe, unquote
 from medsec.assess.matching import VulnMatch
 from medsec.assess.versions import compare, range_contains
+from medsec.inventory.vuln_rows import token
 from medsec.model.vulns import VexStatement
 
-_TOKEN = re.compile(r"[^0-9a-z]+")
 CLEARING = frozenset({"not_affected", "fixed"})
-
-
-def _token(text: str) -> str:
-    return _TOKEN.sub("_", text.casefold()).strip("_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +39,7 @@ def _ref_names(ref: str, product: tuple[str, str]) -> tuple[bool, str | None]:
         name = parse_cpe(ref)
         if name is None:
             return False, None
-        pair = (_token(unquote(name.vendor)), _token(unquote(name.product)))
+        pair = (token(unquote(name.vendor)), token(unquote(name.product)))
         pinned = None if name.version in (ANY, NA) else unquote(name.version)
         return pair == product, pinned
     if ref.startswith("pkg:"):
@@ -52,7 +47,7 @@ def _ref_names(ref: str, product: tuple[str, str]) -> tuple[bool, str | None]:
             purl = PackageURL.from_string(ref)
         except ValueError:
             return False, None
-        return _token(purl.name) == product[1], purl.version
+        return token(purl.name) == product[1], purl.version
     return False, None
 
 

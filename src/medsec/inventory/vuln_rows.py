@@ -62,6 +62,7 @@ def token(text: str) -> str:
     return _TOKEN.sub("_", text.casefold()).strip("_")
 
 
+@lru_cache(maxsize=1 << 16)
 def cpe_vendor_product(criteria: str) -> tuple[str, str] | None:
     """Vendor and product of a CPE 2.3 formatted string (or 2.2 URI), unescaped, as tokens."""
     if criteria.startswith("cpe:2.3:"):
