@@ -223,6 +223,11 @@ def device_peers(store: Store, device: DeviceView) -> list[EdgeView]:
     return sorted(out, key=lambda e: -e.bytes)
 
 
+def shown_name(device: DeviceView) -> str:
+    """How listings name a device: its first IP address, else its key."""
+    return device.ips[0] if device.ips else device.key
+
+
 def device_json(device: DeviceView) -> dict[str, Any]:
     """The documented JSON form of a device (``medsec devices --json``)."""
     record = device.record

@@ -82,7 +82,7 @@ from medsec.model.vulns import (
     KevEntry,
     Vulnerability,
 )
-from medsec.service.devices import find_devices
+from medsec.service.devices import find_devices, shown_name
 from medsec.service.vulns import device_matches
 
 __all__ = [
@@ -113,10 +113,6 @@ MAX_REMEDIATIONS = 10
 
 
 # -- refresh -----------------------------------------------------------------------------------
-
-
-def _shown(device: DeviceView) -> str:
-    return device.ips[0] if device.ips else device.key
 
 
 def _by_cve(
@@ -198,7 +194,7 @@ def _facts(
     return FindingFacts(
         device_key=device.key,
         device_id=device.id,
-        device=_shown(device),
+        device=shown_name(device),
         cve_id=match.cve_id,
         source=match.source,
         certain=match.certain,

@@ -29,7 +29,7 @@ from medsec.inventory import (
     Store,
 )
 from medsec.report.rows import iso
-from medsec.service.devices import find_devices
+from medsec.service.devices import find_devices, shown_name
 
 __all__ = [
     "KINDS",
@@ -40,10 +40,6 @@ __all__ = [
 
 OBSERVATION_KINDS = ("CleartextCredentials", "HttpRequest", "SnmpMessage", "TlsCertificate")
 """The observations the checks read."""
-
-
-def _shown(device: DeviceView) -> str:
-    return device.ips[0] if device.ips else device.key
 
 
 def _time(text: Any) -> datetime | None:
@@ -89,7 +85,7 @@ def describe(device: DeviceView) -> DeviceFacts:
 
     return DeviceFacts(
         device_id=device.id,
-        shown=_shown(device),
+        shown=shown_name(device),
         category=device.category,
         medical=device.medical,
         vendor=device.vendor,

@@ -26,7 +26,7 @@ from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
 from medsec.inventory import DeviceQuery, DeviceView, Store
 from medsec.inventory.vuln_rows import best_metric, token
 from medsec.model.vulns import Advisory, CvssMetric, Vulnerability
-from medsec.service.devices import find_devices
+from medsec.service.devices import find_devices, shown_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +77,6 @@ def describe(device: DeviceView) -> DeviceDescription:
         ),
         confidence={name: int(a["confidence"]) for name, a in attributes.items()},
     )
-
-
-def _shown(device: DeviceView) -> str:
-    ips = [a.value for a in device.addresses if a.kind == "ip"]
-    return ips[0] if ips else device.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +144,7 @@ def list_vulnerabilities(
     devices = find_devices(store, device) if device else store.devices(DeviceQuery())
     assessment = device_matches(store, devices)
     kev, epss = store.exploitation({m.cve_id for m in assessment.matches})
-    shown = {d.id: _shown(d) for d in devices}
+    shown = {d.id: shown_name(d) for d in devices}
     out = []
     for m in assessment.matches:
         ids, fixes, advisory_metric = _advisory_facts(assessment.advisories, m.cve_id)
