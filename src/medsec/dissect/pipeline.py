@@ -11,6 +11,13 @@ and the others inherit the application found on their edge. Memory is bounded: w
 stream heads waiting for more bytes exceed ``buffer_limit``, the kernel hands the largest
 over early.
 
+A device states the same fact again and again (the same NTP header every poll, the same
+HL7 sending application in every message): an observation equal to one already kept for the
+same edge and sender - every field but where and when it was seen - is counted in
+``DissectStats.repeated`` and not kept again. The first one stays as the evidence; flows,
+hosts and bindings keep the times. Observations differing in any field (a new firmware
+version, another SOP class) are all kept.
+
 A ``DissectError`` becomes a ``MalformedPayload`` observation and a count; any other
 exception from a dissector is a bug, logged with its traceback and counted, and the capture
 goes on.
@@ -21,7 +28,8 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from traceback import format_exc
 
 import numpy as np
@@ -71,6 +79,8 @@ class DissectStats:
     malformed: int
     failures: int
     """Dissector bugs (exceptions other than DissectError), contained."""
+    repeated: int = 0
+    """Observations not kept: equal to one kept before for the same edge and sender."""
 
 
 class DissectPipeline:
@@ -119,6 +129,9 @@ class DissectPipeline:
         self._dissected = 0
         self._malformed = 0
         self._failures = 0
+        self._kept: set[object] = set()
+        """Keys (``_identity``) of the observations kept so far."""
+        self._repeated = 0
 
     # ------------------------------------------------------------------ PayloadSink
 
@@ -163,6 +176,7 @@ class DissectPipeline:
             observations=len(self.observations),
             malformed=self._malformed,
             failures=self._failures,
+            repeated=self._repeated,
         )
 
     # ------------------------------------------------------------------ routing
@@ -294,12 +308,30 @@ class DissectPipeline:
             logger.error("dissector %s failed on flow %d:\n%s", dissector.name, fid, format_exc())
             return
         if found:
-            self.observations.extend(found)
+            self._keep(found, fid)
             if fid >= 0:
                 self.apps.setdefault(fid, dissector.name)
                 edge = self._edge_of.get(fid)
                 if edge is not None:
                     self._edge_apps.setdefault(edge, dissector.name)
+
+    def _keep(self, found: list[Observation], fid: int) -> None:
+        """Keep the observations not stated before on the same edge by the same sender."""
+        kept = self._kept
+        edge = self._edge_of.get(fid, -1) if fid >= 0 else None
+        if edge is not None and edge < 0:  # not sampled by edge: equal within the flow only
+            edge = -2 - fid
+        for obs in found:
+            c = obs.ctx
+            try:
+                key = (edge, c.src_ip, c.dst_ip, c.src_mac, c.dst_mac, c.vlan, _own_fields(obs))
+                if key in kept:
+                    self._repeated += 1
+                    continue
+                kept.add(key)
+            except TypeError:  # a field that cannot be hashed: kept, never compared
+                pass
+            self.observations.append(obs)
 
     # ------------------------------------------------------------------ context
 
@@ -348,6 +380,20 @@ class DissectPipeline:
                 None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
             )
         return self._macs[value]
+
+
+_OWN_FIELDS: dict[type[Observation], attrgetter[object]] = {}
+
+
+def _own_fields(obs: Observation) -> tuple[object, ...]:
+    """The class of ``obs`` and every field of it but ``ctx`` (where and when it was seen)
+    and its ``NONCES`` (ids every message draws anew)."""
+    cls = type(obs)
+    getter = _OWN_FIELDS.get(cls)
+    if getter is None:
+        names = [f.name for f in fields(cls) if f.name != "ctx" and f.name not in cls.NONCES]
+        getter = _OWN_FIELDS[cls] = attrgetter(*names) if names else attrgetter("PROTOCOL")
+    return (cls, getter(obs))
 
 
 def observations_of(kind: type[Observation], found: Iterable[Observation]) -> list[Observation]:

@@ -26,6 +26,14 @@ class Seen(Observation):
     data: bytes
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Numbered(Observation):
+    PROTOCOL: ClassVar[str] = "fake"
+    NONCES: ClassVar[frozenset[str]] = frozenset({"request_id"})
+    request_id: int
+    data: bytes
+
+
 class Fake:
     """Claims port 7000 and payloads starting with ``HEL``; states what it was given."""
 
@@ -45,6 +53,9 @@ class Fake:
             raise DissectError("bad fake payload")
         if payload.startswith(b"BUG"):
             raise IndexError("a dissector bug")
+        if payload.startswith(b"ID"):
+            yield Numbered(ctx=ctx, request_id=payload[2], data=payload[3:])
+            return
         yield Seen(ctx=ctx, data=payload)
 
 
@@ -142,6 +153,42 @@ def test_port_routing_and_datagram_budget(tmp_path: Path) -> None:
     ]
     pipeline = run(tmp_path, frames)
     assert seen(pipeline) == [b"one", b"two"]
+
+
+def test_a_fact_repeated_on_an_edge_is_kept_once(tmp_path: Path) -> None:
+    """Flows of one edge restating a fact add nothing; another fact, another sender or
+    another edge (other host, other service port) are kept; the first one is the evidence."""
+    frames = [
+        frame("10.0.0.1", "10.0.0.2", 40001, 7000, proto="udp", payload=b"same"),
+        frame("10.0.0.1", "10.0.0.2", 40002, 7000, proto="udp", payload=b"same"),
+        frame("10.0.0.1", "10.0.0.2", 40002, 7000, proto="udp", payload=b"other"),
+        frame("10.0.0.2", "10.0.0.1", 7000, 40002, proto="udp", payload=b"same"),
+        frame("10.0.0.1", "10.0.0.3", 40003, 7000, proto="udp", payload=b"same"),
+        frame("10.0.0.4", "10.0.0.2", 40004, 7000, proto="udp", payload=b"same"),
+    ]
+    pipeline = run(tmp_path, frames)
+    kept = [o for o in pipeline.observations if isinstance(o, Seen)]
+    assert [(o.ctx.src_ip, o.ctx.dst_ip, o.data) for o in kept] == [
+        ("10.0.0.1", "10.0.0.2", b"same"),
+        ("10.0.0.1", "10.0.0.2", b"other"),
+        ("10.0.0.2", "10.0.0.1", b"same"),
+        ("10.0.0.1", "10.0.0.3", b"same"),
+        ("10.0.0.4", "10.0.0.2", b"same"),
+    ]
+    assert kept[0].ctx.src_port == 40001  # the first flow's
+    assert pipeline.stats.repeated == 1
+
+
+def test_a_new_transaction_id_alone_is_no_new_fact(tmp_path: Path) -> None:
+    frames = [
+        frame("10.0.0.1", "10.0.0.2", 40001, 7000, proto="udp", payload=b"ID\x01abc"),
+        frame("10.0.0.1", "10.0.0.2", 40001, 7000, proto="udp", payload=b"ID\x02abc"),
+        frame("10.0.0.1", "10.0.0.2", 40002, 7000, proto="udp", payload=b"ID\x03abd"),
+    ]
+    pipeline = run(tmp_path, frames)
+    kept = [(o.request_id, o.data) for o in pipeline.observations if isinstance(o, Numbered)]
+    assert kept == [(1, b"abc"), (3, b"abd")]
+    assert pipeline.stats.repeated == 1
 
 
 def test_malformed_and_buggy_payloads_are_contained(tmp_path: Path) -> None:

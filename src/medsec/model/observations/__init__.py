@@ -53,6 +53,9 @@ class Observation:
 
     PROTOCOL: ClassVar[str] = "unknown"
     """The protocol that states this kind of fact (``dhcp``, ``tls``, ...)."""
+    NONCES: ClassVar[frozenset[str]] = frozenset()
+    """Fields new in every message by the protocol's design (transaction and request ids):
+    two observations differing only in these (and ``ctx``) state the same fact."""
 
     ctx: PacketContext
 

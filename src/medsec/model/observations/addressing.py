@@ -21,6 +21,7 @@ class DhcpRequest(Observation):
     INFORM, DECLINE, RELEASE, or plain BOOTP."""
 
     PROTOCOL: ClassVar[str] = "dhcp"
+    NONCES: ClassVar[frozenset[str]] = frozenset({"xid"})
 
     message_type: int | None
     """Option 53 (1 DISCOVER, 3 REQUEST, 4 DECLINE, 7 RELEASE, 8 INFORM); None for BOOTP."""
@@ -68,6 +69,7 @@ class DhcpServerReply(Observation):
     NAK, or plain BOOTP reply."""
 
     PROTOCOL: ClassVar[str] = "dhcp"
+    NONCES: ClassVar[frozenset[str]] = frozenset({"xid"})
 
     message_type: int | None
     """Option 53 (2 OFFER, 5 ACK, 6 NAK); None for BOOTP."""
@@ -123,6 +125,7 @@ class Dhcpv6Message(Observation):
     message, with the relay's link address."""
 
     PROTOCOL: ClassVar[str] = "dhcpv6"
+    NONCES: ClassVar[frozenset[str]] = frozenset({"transaction_id"})
 
     msg_type: int
     """1 SOLICIT, 2 ADVERTISE, 3 REQUEST, 5 RENEW, 7 REPLY, 11 INFORMATION-REQUEST, ..."""

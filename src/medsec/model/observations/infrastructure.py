@@ -264,6 +264,7 @@ class FlowExport(Observation):
     usually), its receiver collects them."""
 
     PROTOCOL: ClassVar[str] = "flow-export"
+    NONCES: ClassVar[frozenset[str]] = frozenset({"sequence"})
 
     format: str
     """``sflow``, ``netflow`` or ``ipfix``."""

@@ -21,6 +21,7 @@ class SnmpMessage(Observation):
     ``public`` is a finding); for v3 the USM engine id and user name (no decryption)."""
 
     PROTOCOL: ClassVar[str] = "snmp"
+    NONCES: ClassVar[frozenset[str]] = frozenset({"request_id"})
 
     version: str
     """``1``, ``2c`` or ``3``."""

@@ -22,6 +22,7 @@ class DnsQuery(Observation):
     """A question of a DNS, mDNS or LLMNR query message (QR = 0)."""
 
     PROTOCOL: ClassVar[str] = "dns"
+    NONCES: ClassVar[frozenset[str]] = frozenset({"transaction_id"})
 
     service: str
     """``dns``, ``mdns`` (port 5353) or ``llmnr`` (port 5355)."""
