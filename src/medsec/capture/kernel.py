@@ -172,12 +172,13 @@ once the sink has seen the flow's probe and still not decided (a UDP flow hands 
 datagram). While the probe waits in the current batch, the walk stops instead so that the sink
 can decide first (``STATUS_DECIDE``): a signature-claimed flow loses nothing."""
 CLAIMED_UDP_EDGE_SAMPLES = 32
-"""Flows inspected per edge (instead of the sink's ``edge_samples``) when the edge is UDP and
-a datagram dissector claims its service port: request/response managers (SNMP, syslog relays,
-DHCP) send each request from a new source port, so every request is a flow of its own and
-the facts a device states come spread over them (an SNMP agent's Printer-MIB answers after
-its system group). Each such flow is short, so the cost stays bounded. DNS (port 53) keeps
-the sink's ``edge_samples``: a host's lookups are many flows and the first ones tell enough."""
+"""Flows inspected per edge at most when the edge is UDP and a datagram dissector claims its
+service port (``claimed_ports[1, port]`` says how many that dissector wants, at least the
+sink's ``edge_samples``): request/response managers (SNMP, syslog relays, DHCP) send each
+request from a new source port, so every request is a flow of its own and the facts a device
+states come spread over them (an SNMP agent's Printer-MIB answers after its system group).
+Each such flow is short, so the cost stays bounded. DNS and NTP ask for no more than
+``edge_samples``: a host's lookups and polls are many flows and the first ones tell enough."""
 
 # ``counts`` slots
 C_FLOWS = 0
@@ -1089,8 +1090,9 @@ def _hand_off(
     if edge == 0 and edge_samples > 0:
         port = sport if sport < dport else dport
         samples = edge_samples
-        if (proto == 17 or proto == 136) and port != 53 and claimed_ports[1, port] != 0:
-            samples = max(edge_samples, CLAIMED_UDP_EDGE_SAMPLES)
+        if proto == 17 or proto == 136:
+            wanted = min(int(claimed_ports[1, port]), CLAIMED_UDP_EDGE_SAMPLES)
+            samples = max(edge_samples, wanted)
         edge = _join_edge(ekeys, evals, counts, s_hi, s_lo, d_hi, d_lo, port, proto, samples)
         fvals[slot, F_EDGE] = edge
     if edge < 0:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import ClassVar, TypedDict
 
 from medsec.model.errors import DissectError
@@ -332,6 +333,9 @@ class DnsDissector:
     llc: ClassVar[bool] = False
     stream_bytes: ClassVar[int] = 16384
     datagrams: ClassVar[int] = 32
+    edge_flows: ClassVar[Mapping[int, int]] = MappingProxyType({53: 1})
+    """A host's unicast lookups are many flows and the first ones tell enough (mDNS and LLMNR
+    announce and ask different names: the default)."""
 
     def signature(self, head: bytes) -> bool:
         """A DNS header whose first question is a plain, well-formed name of class IN/ANY

@@ -25,7 +25,7 @@ protocol but are malformed; it never raises anything else and never reads outsid
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import ClassVar, Protocol
 
 from medsec.model.observations import Observation, PacketContext, Transport
@@ -48,6 +48,9 @@ class Dissector(Protocol):
 
     # ip_protocols: ClassVar[frozenset[int]] - optional: IP protocol numbers whose datagrams
     # are wanted (transport "other"); read through ``ip_protocols_of``
+    # edge_flows: ClassVar[int | Mapping[int, int]] - optional: UDP flows of one edge (two
+    # hosts, service port) worth dissecting, for all its ports or by port; read through
+    # ``edge_flows_of``
 
     def signature(self, head: bytes) -> bool:
         """Whether the first payload bytes of a flow look like this protocol."""
@@ -56,6 +59,22 @@ class Dissector(Protocol):
     def dissect(self, payload: bytes, ctx: PacketContext) -> Iterator[Observation]:
         """Facts stated by ``payload``; ``DissectError`` if it is malformed."""
         ...
+
+
+UDP_EDGE_FLOWS = 32
+"""UDP flows per edge a datagram dissector gets by default: managers and relays send each
+request from a new source port (SNMP, syslog, DHCP), so the facts an agent states come
+spread over many one-exchange flows."""
+
+
+def edge_flows_of(dissector: Dissector, port: int) -> int:
+    """UDP flows of one edge on ``port`` that ``dissector`` wants dissected: its optional
+    ``edge_flows`` class variable, one number or one per port (a protocol whose every exchange
+    restates the same header - unicast DNS lookups, NTP polls - needs only the pipeline's
+    ``EDGE_SAMPLES``: 1 asks for no more), else ``UDP_EDGE_FLOWS``; 1-255."""
+    wanted: int | Mapping[int, int] = getattr(dissector, "edge_flows", UDP_EDGE_FLOWS)
+    flows = wanted.get(port, UDP_EDGE_FLOWS) if isinstance(wanted, Mapping) else wanted
+    return min(max(int(flows), 1), 255)
 
 
 def ip_protocols_of(dissector: Dissector) -> frozenset[int]:

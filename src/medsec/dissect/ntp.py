@@ -57,6 +57,8 @@ class NtpDissector:
     llc: ClassVar[bool] = False
     stream_bytes: ClassVar[int] = 0
     datagrams: ClassVar[int] = 4
+    edge_flows: ClassVar[int] = 1
+    """Every poll restates the same header: the pipeline's first flows of an edge suffice."""
 
     def signature(self, head: bytes) -> bool:
         """A 48-byte header (optionally with a 20/24-byte MAC) of version 3/4, mode 1-5,

@@ -36,7 +36,7 @@ import numpy as np
 
 from medsec.capture import kernel as k
 from medsec.capture.handoff import PayloadBatch
-from medsec.dissect.interface import Dissector, ip_protocols_of
+from medsec.dissect.interface import Dissector, edge_flows_of, ip_protocols_of
 from medsec.model.errors import DissectError
 from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
 
@@ -109,8 +109,11 @@ class DissectPipeline:
                         self._by_ethertype.setdefault(0, []).append(d)
         self.l2_types = np.array(sorted(self._by_ethertype), dtype=np.int64)
         self.claimed_ports = np.zeros((3, 65536), dtype=np.uint8)
-        for claimed_transport, port in self._by_port:
-            self.claimed_ports[0 if claimed_transport == "tcp" else 1, port] = 1
+        for (claimed_transport, port), owner in self._by_port.items():
+            if claimed_transport == "tcp":
+                self.claimed_ports[0, port] = 1
+            else:  # how many flows of each edge, too
+                self.claimed_ports[1, port] = edge_flows_of(owner, port)
         for number in self._by_protocol:
             self.claimed_ports[2, number] = 1  # row 2: IP protocols, by number
         self.head_bytes = np.zeros(self.inspect.shape[0], dtype=np.int64)
