@@ -12,6 +12,7 @@ from medsec.model.errors import (
     LiveCaptureError,
     MedsecError,
     NotACapture,
+    SbomError,
     SimulationError,
 )
 
@@ -32,6 +33,7 @@ _CODES: tuple[tuple[type[MedsecError], int], ...] = (
     (LiveCaptureError, EXIT_LIVE),
     (CaptureError, EXIT_ERROR),
     (FindingError, EXIT_USAGE),
+    (SbomError, EXIT_USAGE),
     (InventoryError, EXIT_INVENTORY),
     (ConfigError, EXIT_CONFIG),
     (SimulationError, EXIT_USAGE),

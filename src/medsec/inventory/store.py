@@ -110,6 +110,7 @@ from medsec.model.errors import InventoryError
 from medsec.model.traffic import CaptureStats, CaptureSummary
 from medsec.model.vulns import (
     Advisory,
+    Component,
     EpssScore,
     FeedRecord,
     KevEntry,
@@ -1065,6 +1066,57 @@ class Store:
         """KEV entries and EPSS scores of the CVEs."""
         with self._errors("read the inventory"), self._read() as conn:
             return vuln_rows.exploitation(conn, cves)
+
+    def vulnerabilities_for_product_names(self, products: Iterable[str]) -> list[Vulnerability]:
+        """Stored vulnerabilities naming one of the product tokens, of any vendor."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.vulnerabilities_for_names(conn, products)
+
+    # -- SBOMs ------------------------------------------------------------------------
+
+    def sboms(self, *, attached_only: bool = False) -> list[vuln_rows.SbomView]:
+        """The imported SBOMs by id, with their component counts and attachments."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.sboms(conn, attached_only=attached_only)
+
+    def sbom(self, ref: str) -> vuln_rows.SbomView | None:
+        """The SBOM named by its id or its key (serial number, ``file:<path>``), if any."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.sbom(conn, ref)
+
+    def attach_sbom(
+        self, sbom_id: int, kind: vuln_rows.AttachedKind, to: str
+    ) -> vuln_rows.SbomView | None:
+        """Attach an SBOM to a device model (``to`` = ``Vendor|Model``) or to one device (its
+        id), replacing what it was attached to; None when there is no such SBOM."""
+        with self._errors("write the inventory"), self._write() as conn:
+            return vuln_rows.attach_sbom(conn, sbom_id, kind, to)
+
+    def detach_sbom(self, sbom_id: int) -> vuln_rows.SbomView | None:
+        """Attach the SBOM to nothing; None when there is no such SBOM."""
+        with self._errors("write the inventory"), self._write() as conn:
+            return vuln_rows.attach_sbom(conn, sbom_id, None, None)
+
+    def sbom_components(self, sbom_ids: Iterable[int]) -> dict[int, list[Component]]:
+        """The components of the SBOMs, by SBOM id."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.sbom_components(conn, sbom_ids)
+
+    def sbom_components_for_device(
+        self, device_id: int, models: Iterable[str] = ()
+    ) -> dict[int, list[Component]]:
+        """The components of the SBOMs attached to the device, and to the models ``models``
+        (``Vendor|Model`` as attached: deciding which models a device is, with vendor names
+        normalised, is the caller's), by SBOM id."""
+        wanted = set(models)
+        with self._errors("read the inventory"), self._read() as conn:
+            ids = [
+                s.id
+                for s in vuln_rows.sboms(conn, attached_only=True)
+                if (s.attached_kind == "device" and s.attached_to == str(device_id))
+                or (s.attached_kind == "model" and s.attached_to in wanted)
+            ]
+            return vuln_rows.sbom_components(conn, ids)
 
     # -- findings ---------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ advisory's tracking id, a KEV or EPSS entry's CVE, an SBOM's serial number, a VE
 CVE + source + refs), so importing a feed again updates what changed and never duplicates.
 The whole record is kept as JSON; the lookup tables (``vulnerability_products``,
 ``advisory_products``, ``advisory_cves``, ``sbom_components``) are rewritten for the records
-a batch touched.
+a batch touched. An SBOM's attachment (to a device model or to one device) is not part of the
+record: importing the SBOM again keeps it.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from types import UnionType
 from typing import Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
-from sqlalchemy import Connection, Table, delete, func, select, tuple_
+from sqlalchemy import Connection, Table, delete, func, select, tuple_, update
 
 from medsec.inventory.vuln_models import (
     AdvisoryCveRow,
@@ -37,6 +39,7 @@ from medsec.inventory.vuln_models import (
 )
 from medsec.model.vulns import (
     Advisory,
+    Component,
     CveId,
     CvssMetric,
     EpssScore,
@@ -506,4 +509,151 @@ def vex_for(conn: Connection, cves: Iterable[str]) -> list[VexStatement]:
     for start in range(0, len(wanted), BATCH):
         query = select(table.c.record).where(table.c.cve_id.in_(wanted[start : start + BATCH]))
         out.extend(from_json(VexStatement, r) for r in conn.execute(query).scalars())
+    return out
+
+
+def vulnerabilities_for_names(conn: Connection, products: Iterable[str]) -> list[Vulnerability]:
+    """Every stored vulnerability naming one of the product tokens, whatever the vendor (an
+    SBOM component known by its name only)."""
+    wanted = sorted({p for p in products if p})
+    vulns, named = _table(VulnerabilityRow), _table(VulnerabilityProductRow)
+    ids: set[int] = set()
+    for start in range(0, len(wanted), BATCH):
+        query = select(named.c.vulnerability_id).where(
+            named.c.product.in_(wanted[start : start + BATCH])
+        )
+        ids.update(conn.execute(query).scalars())
+    out: list[Vulnerability] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), BATCH):
+        query = select(vulns.c.record).where(vulns.c.id.in_(ordered[start : start + BATCH]))
+        out.extend(from_json(Vulnerability, r) for r in conn.execute(query).scalars())
+    return out
+
+
+# -- SBOMs and what they are attached to ------------------------------------------------------
+
+AttachedKind = Literal["model", "device"]
+
+
+@dataclass(frozen=True, slots=True)
+class SbomView:
+    """An imported SBOM as listings show it."""
+
+    id: int
+    key: str
+    """Its serial number (CycloneDX ``serialNumber``, SPDX ``documentNamespace``), else
+    ``file:<path>``."""
+    format: str
+    spec_version: str
+    subject_name: str | None
+    subject_version: str | None
+    created: datetime | None
+    source: str
+    """The file it was last imported from."""
+    imported_at: datetime
+    components: int
+    attached_kind: AttachedKind | None
+    """``model`` (``attached_to`` is ``Vendor|Model``), ``device`` (a device id) or None."""
+    attached_to: str | None
+
+    @property
+    def serial(self) -> str | None:
+        """The serial number, None when the SBOM is known by its file."""
+        return None if self.key.startswith("file:") else self.key
+
+    @property
+    def subject(self) -> str:
+        """What it describes, as shown (``REDACTED 1.2``), else its key."""
+        named = " ".join(p for p in (self.subject_name, self.subject_version) if p)
+        return named or self.key
+
+
+def _sbom_query() -> Any:
+    sboms, components = _table(SbomRow), _table(SbomComponentRow)
+    counted = (
+        select(components.c.sbom_id, func.count().label("n"))
+        .group_by(components.c.sbom_id)
+        .subquery()
+    )
+    return select(sboms, func.coalesce(counted.c.n, 0).label("n")).outerjoin(
+        counted, counted.c.sbom_id == sboms.c.id
+    )
+
+
+def _sbom_view(row: Any) -> SbomView:
+    return SbomView(
+        id=row.id,
+        key=row.key,
+        format=row.format,
+        spec_version=row.spec_version,
+        subject_name=row.subject_name,
+        subject_version=row.subject_version,
+        created=row.created,
+        source=row.source,
+        imported_at=row.imported_at,
+        components=int(row.n),
+        attached_kind=cast(AttachedKind | None, row.attached_kind),
+        attached_to=row.attached_to,
+    )
+
+
+def sboms(conn: Connection, *, attached_only: bool = False) -> list[SbomView]:
+    """The stored SBOMs by id (only those attached to something, when asked)."""
+    table = _table(SbomRow)
+    query = _sbom_query()
+    if attached_only:
+        query = query.where(table.c.attached_kind.is_not(None))
+    return [_sbom_view(r) for r in conn.execute(query.order_by(table.c.id))]
+
+
+def sbom(conn: Connection, ref: str) -> SbomView | None:
+    """The SBOM ``ref`` names: its id, else its key (serial number or ``file:<path>``)."""
+    table = _table(SbomRow)
+    text = ref.strip()
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        found = conn.execute(_sbom_query().where(table.c.id == int(text))).first()
+        if found is not None:
+            return _sbom_view(found)
+    found = conn.execute(_sbom_query().where(table.c.key == text)).first()
+    return _sbom_view(found) if found is not None else None
+
+
+def attach_sbom(
+    conn: Connection, sbom_id: int, kind: AttachedKind | None, to: str | None
+) -> SbomView | None:
+    """Attach the SBOM to ``to`` (a ``Vendor|Model`` or a device id), or detach it (None);
+    the SBOM as it is now, None when there is no such SBOM."""
+    table = _table(SbomRow)
+    conn.execute(
+        update(table)
+        .where(table.c.id == sbom_id)
+        .values(attached_kind=kind, attached_to=to[:300] if to is not None else None)
+    )
+    return sbom(conn, str(sbom_id))
+
+
+def sbom_components(conn: Connection, sbom_ids: Iterable[int]) -> dict[int, list[Component]]:
+    """The components of the SBOMs, in the order imported, by SBOM id."""
+    wanted = sorted(set(sbom_ids))
+    table = _table(SbomComponentRow)
+    out: dict[int, list[Component]] = {i: [] for i in wanted}
+    for start in range(0, len(wanted), BATCH):
+        query = (
+            select(table)
+            .where(table.c.sbom_id.in_(wanted[start : start + BATCH]))
+            .order_by(table.c.sbom_id, table.c.id)
+        )
+        for r in conn.execute(query):
+            out[r.sbom_id].append(
+                Component(
+                    name=r.name,
+                    version=r.version,
+                    supplier=r.supplier,
+                    purl=r.purl,
+                    cpe=r.cpe,
+                    kind=r.kind,
+                    ref=r.ref,
+                )
+            )
     return out

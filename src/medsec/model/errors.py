@@ -13,6 +13,8 @@
     ├── RuleError              a rule file is invalid
     ├── FeedError              a vulnerability feed cannot be imported
     ├── InventoryError         the store cannot be opened, migrated or written
+    │   ├── FindingError       no such finding, or a status change the workflow refuses
+    │   └── SbomError          no such SBOM or device to attach it to, or a malformed model
     └── SimulationError        the hospital simulator was given impossible parameters
 
 Implementations subclass the stage base and chain the cause with ``raise ... from``.
@@ -78,6 +80,12 @@ class InventoryError(MedsecError):
 class FindingError(InventoryError):
     """A finding cannot be shown or changed as asked (no such finding, or a status change
     the workflow refuses)."""
+
+
+class SbomError(InventoryError):
+    """An SBOM cannot be attached or detached as asked: no such SBOM, no such device (or an
+    address several devices held), a model not written ``Vendor|Model``, or a file to attach
+    at import that holds no SBOM."""
 
 
 class SimulationError(MedsecError):
