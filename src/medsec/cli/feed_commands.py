@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from medsec.cli.main import DbOption, JsonOption, _print_json, _print_table, _use_db, app, state
 from medsec.cli.progress import stderr
 from medsec.service import feeds as feeds_service
+from medsec.service import sboms as sboms_service
 
 feeds_app = typer.Typer(
     help="Vulnerability feeds: NVD, CVE 5, CSAF advisories, KEV, EPSS, SBOMs, VEX.",
@@ -39,13 +40,31 @@ def _print_totals(totals: dict[str, int]) -> None:
 @feeds_app.command("import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Feed files or folders (recursive).")],
+    attach_model: Annotated[
+        str | None,
+        typer.Option(
+            "--attach-model",
+            help="Attach the SBOMs imported to this 'Vendor|Model' (SBOM files only).",
+        ),
+    ] = None,
+    attach_device: Annotated[
+        str | None,
+        typer.Option(
+            "--attach-device",
+            help="Attach the SBOMs imported to this device: id, IP or MAC (SBOM files only).",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import feeds from files: the format of each is recognised by its content; importing
-    again updates and never duplicates."""
+    again updates and never duplicates. With --attach-model or --attach-device every file
+    must be an SBOM (CycloneDX, SPDX); each SBOM is attached once imported."""
     _use_db(db)
     files = feeds_service.feed_files(paths)
+    attaching = attach_model is not None or attach_device is not None
+    if attaching:
+        sboms_service.check_sbom_files(files)
     with (
         state.store() as store,
         Progress(
@@ -58,22 +77,39 @@ def import_(
             disable=not stderr.is_terminal,
         ) as progress,
     ):
+        target = (
+            sboms_service.attach_target(store, model=attach_model, device=attach_device)
+            if attaching
+            else None
+        )
         task = progress.add_task("feeds", total=len(files), records=0)
         done_records = 0
         results = []
+        attached: list[tuple[Path, str]] = []
         for path in files:
             progress.update(task, description=path.name[:40])
 
             def tick(_path: Path, records: int, before: int = done_records) -> None:
                 progress.update(task, records=before + records)
 
-            result = feeds_service.import_file(store, path, progress=tick)
+            if target is None:
+                result = feeds_service.import_file(store, path, progress=tick)
+            else:
+                result, views = sboms_service.import_attached(store, path, target, tick)
+                attached.extend((path, f"SBOM {v.id} ({v.subject})") for v in views)
             done_records += result.records
             results.append(result)
             progress.update(task, advance=1, records=done_records)
         totals = store.feed_totals()
     if as_json:
-        _print_json({"files": [_row(r) for r in results], "totals": totals})
+        out: dict[str, Any] = {"files": [_row(r) for r in results], "totals": totals}
+        if target is not None:
+            out["attached"] = {
+                "kind": target.kind,
+                "to": target.to,
+                "sboms": [{"path": str(p), "sbom": s} for p, s in attached],
+            }
+        _print_json(out)
     else:
         _print_table(
             f"Imported {done_records:,} records from {len(results)} files",
@@ -92,6 +128,12 @@ def import_(
             ),
         )
         _print_totals(totals)
+        if target is not None:
+            _print_table(
+                f"Attached to {target.shown}",
+                ("file", "SBOM"),
+                ((str(p), s) for p, s in attached),
+            )
     if any(r.status in ("failed", "partial") for r in results):
         sys.exit(1)
 

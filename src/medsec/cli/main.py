@@ -613,6 +613,7 @@ from medsec.cli import (  # noqa: E402, F401
     feed_commands,
     finding_commands,
     misconfig_commands,
+    sbom_commands,
     vuln_commands,
 )
 

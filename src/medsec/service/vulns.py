@@ -1,9 +1,11 @@
 """Which vulnerabilities apply to which devices (``medsec vulns``): identification's software,
-OS, vendor and model matched against the imported feeds, with severity (CVSS), exploitation
-(KEV, EPSS) and the basis of every match."""
+OS, vendor and model, and the components of the SBOMs attached to the devices or their models,
+matched against the imported feeds, with severity (CVSS), exploitation (KEV, EPSS) and the
+basis of every match."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,12 +23,16 @@ from medsec.assess.products import (
     candidates,
     product_pairs,
 )
-from medsec.assess.vex import Cleared, apply_vex
+from medsec.assess.sbom_matching import component_products, for_devices, lookup_keys, match_sboms
+from medsec.assess.vex import Cleared, SbomComponent, apply_vex
 from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
 from medsec.inventory import DeviceQuery, DeviceView, Store
 from medsec.inventory.vuln_rows import best_metric, token
 from medsec.model.vulns import Advisory, CvssMetric, Vulnerability
 from medsec.service.devices import find_devices, shown_name
+from medsec.service.sboms import Carried, carried_sboms
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,29 +96,66 @@ class Assessment:
     """Matches a VEX statement took away (not affected / fixed), with why."""
 
 
+def _sbom_matches(
+    store: Store, carried: Carried
+) -> tuple[list[VulnMatch], dict[VulnMatch, SbomComponent], list[Vulnerability]]:
+    """The matches the devices get from the SBOMs they carry (each SBOM matched once), the
+    component each comes from, and the records they rest on."""
+    if not carried.sboms:
+        return [], {}, []
+    products = [component_products(c) for s in carried.sboms for c in dict.fromkeys(s.components)]
+    pairs, names = lookup_keys(products)
+    found = store.vulnerabilities_for_products(pairs) if pairs else []
+    if names:
+        found += store.vulnerabilities_for_product_names(names)
+    vulnerabilities = list({(v.cve_id, v.source): v for v in found}.values())
+    result = match_sboms(carried.sboms, vulnerabilities)
+    for sbom_id, problem in result.problems:
+        logger.debug("SBOM %s: skipped %s", carried.views[sbom_id].key, problem)
+    given = for_devices(result.matches, carried.holders)
+    origins = {
+        match: SbomComponent(
+            carried.views[m.sbom_id].subject, carried.views[m.sbom_id].serial, m.component
+        )
+        for match, m in given
+    }
+    return [match for match, _ in given], origins, vulnerabilities
+
+
 def device_matches(
     store: Store, devices: Sequence[DeviceView], vendors: VendorNames | None = None
 ) -> Assessment:
-    """Every vulnerability match of the devices, with the records they rest on."""
+    """Every vulnerability match of the devices, with the records they rest on: what they
+    were seen running, the SBOMs they carry, the advisories of their vendor and model; VEX
+    statements take away those they clear (by CPE, purl or an SBOM's bom-ref)."""
     vendors = vendors or shipped_vendor_names()
     described = [describe(d) for d in devices]
     found = {d.device_id: candidates(d) for d in described}
     pairs = set().union(*(product_pairs(c) for c in found.values())) if found else set()
     vulnerabilities = store.vulnerabilities_for_products(pairs) if pairs else []
     matches = match_inventory(described, found, vulnerabilities)
+    carried = carried_sboms(store, devices, vendors)
+    from_sboms, origins, sbom_vulnerabilities = _sbom_matches(store, carried)
+    matches.extend(from_sboms)
     vendor_tokens = {token(vendors.canonical(d.vendor)) for d in described if d.vendor}
     advisories = store.advisories_for_vendors(vendor_tokens) if vendor_tokens else []
     for d in described:
         for a in advisories:
             matches.extend(match_advisory(d, a, vendors))
     records: dict[str, Vulnerability] = {}
-    for v in vulnerabilities:  # NVD's analysis when the CVE program's record is there too
+    for v in (*vulnerabilities, *sbom_vulnerabilities):  # NVD's when the CVE program's is there
         if v.cve_id not in records or v.source == "nvd":
             records[v.cve_id] = v
-    kept, cleared = apply_vex(
-        best(matches), store.vex_statements({m.cve_id for m in matches}) if matches else []
-    )
-    return Assessment(kept, records, advisories, cleared)
+    statements = store.vex_statements({m.cve_id for m in matches}) if matches else []
+    kept, cleared = apply_vex(matches, statements, origins=origins, boms=carried.refs)
+    kept = best(kept)
+    standing = {(m.device_id, m.cve_id) for m in kept}
+    gone: dict[tuple[int, str], Cleared] = {}
+    for c in cleared:  # what a VEX took away and nothing else still matches, once
+        key = (c.match.device_id, c.match.cve_id)
+        if key not in standing:
+            gone.setdefault(key, c)
+    return Assessment(kept, records, advisories, list(gone.values()))
 
 
 def _advisory_facts(
