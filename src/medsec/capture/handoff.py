@@ -53,6 +53,9 @@ class PayloadSink(Protocol):
     edge_samples: int
     """Flows of each edge (two hosts, service port, protocol) whose payloads are wanted, in
     order of their first payload; the kernel hands nothing of the others over (0: all)."""
+    closed_edges: np.ndarray
+    """uint8 per edge id (the ``E_EDGE`` of rows): set, the edge takes no more samples - the
+    sink has heard enough of it. Ids past the array's end are open."""
     buffer_limit: int
     """Bytes the TCP heads being collected may hold; beyond, the largest are handed over
     early (0: no limit)."""
@@ -83,6 +86,7 @@ class NoSink:
         self.l2_types = np.zeros(0, dtype=np.int64)
         self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
         self.edge_samples = 0
+        self.closed_edges = np.zeros(0, dtype=np.uint8)
         self.buffer_limit = 0
 
     def payloads(self, batch: PayloadBatch) -> None:  # pragma: no cover - never called

@@ -423,8 +423,10 @@ def _join_edge(
     port: int,
     proto: int,
     samples: int,
+    closed_edges: np.ndarray,
 ) -> int:
-    """Count a flow's first payload on its edge: ``F_EDGE`` for the flow (see there)."""
+    """Count a flow's first payload on its edge: ``F_EDGE`` for the flow (see there). An edge
+    the sink closed (``closed_edges[edge id]`` set) takes no more samples."""
     if s_hi < d_hi or (s_hi == d_hi and s_lo <= d_lo):
         a_hi, a_lo, b_hi, b_lo = s_hi, s_lo, d_hi, d_lo
     else:
@@ -455,9 +457,10 @@ def _join_edge(
         slot = (slot + 1) & mask
     seen = evals[slot, G_FLOWS]
     evals[slot, G_FLOWS] = seen + 1
-    if seen < samples:
-        return evals[slot, G_ID] + 1
-    return -(evals[slot, G_ID] + 1)
+    gid = evals[slot, G_ID]
+    if seen < samples and (gid >= closed_edges.shape[0] or closed_edges[gid] == 0):
+        return gid + 1
+    return -(gid + 1)
 
 
 @njit(cache=True)
@@ -1028,6 +1031,7 @@ def _hand_off(
     ekeys: np.ndarray,
     evals: np.ndarray,
     edge_samples: int,
+    closed_edges: np.ndarray,
     heads: np.ndarray,
     blocks: np.ndarray,
     bnext: np.ndarray,
@@ -1093,7 +1097,9 @@ def _hand_off(
         if proto == 17 or proto == 136:
             wanted = min(int(claimed_ports[1, port]), CLAIMED_UDP_EDGE_SAMPLES)
             samples = max(edge_samples, wanted)
-        edge = _join_edge(ekeys, evals, counts, s_hi, s_lo, d_hi, d_lo, port, proto, samples)
+        edge = _join_edge(
+            ekeys, evals, counts, s_hi, s_lo, d_hi, d_lo, port, proto, samples, closed_edges
+        )
         fvals[slot, F_EDGE] = edge
     if edge < 0:
         return  # left to the edge's first flows
@@ -1615,6 +1621,7 @@ def walk(
     ekeys: np.ndarray,
     evals: np.ndarray,
     edge_samples: int,
+    closed_edges: np.ndarray,
     heads: np.ndarray,
     blocks: np.ndarray,
     bnext: np.ndarray,
@@ -1636,7 +1643,8 @@ def walk(
     EtherType is in ``l2_types`` (0 for 802.3 LLC), and payloads of flows whose
     ``inspect[flow id]`` is not ``INSPECT_OFF`` (flows beyond the array's end take
     ``inspect_new``). With ``edge_samples > 0`` only the first ``edge_samples`` flows of each
-    edge (in order of their first payload, ``F_EDGE``) hand anything over. UDP: every
+    edge (in order of their first payload, ``F_EDGE``) hand anything over, none after the
+    sink closed the edge (``closed_edges``). UDP: every
     datagram within the per-direction budget when the flow is claimed (``INSPECT_CLAIMED``,
     or a port set in ``claimed_ports[1, port]``), the first one of each direction otherwise;
     the datagrams of IP protocols set in ``claimed_ports[2, protocol]`` (when the array has
@@ -1783,6 +1791,7 @@ def walk(
                 ekeys,
                 evals,
                 edge_samples,
+                closed_edges,
                 heads,
                 blocks,
                 bnext,

@@ -86,6 +86,7 @@ class CaptureWalker:
                 t.ekeys,
                 t.evals,
                 self.sink.edge_samples,
+                self.sink.closed_edges,
                 t.heads,
                 t.blocks,
                 t.bnext,

@@ -7,7 +7,11 @@ kernel how much it wants: each TCP direction's head up to the dissector's ``stre
 ``datagrams`` per direction; a flow's inspection is turned off in the kernel as soon as
 nothing more is wanted. Only the first ``EDGE_SAMPLES`` flows of each edge (two hosts and a
 service port) are inspected - the kernel counts them and hands nothing of the others over -
-and the others inherit the application found on their edge. Memory is bounded: when the
+and the others inherit the application found on their edge. An edge a dissector wants more
+flows of (``edge_flows``: UDP managers asking from a new port each time) is sampled further
+only while its flows tell something new: the first flow past ``EDGE_SAMPLES`` whose payload
+states nothing new (every observation a repeat, see below) closes the edge in the kernel.
+Memory is bounded: when the
 stream heads waiting for more bytes exceed ``buffer_limit``, the kernel hands the largest
 over early.
 
@@ -25,10 +29,12 @@ goes on.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from operator import attrgetter
 from traceback import format_exc
 
@@ -69,6 +75,8 @@ class _Flow:
     datagrams_ab: int = 0
     datagrams_ba: int = 0
     """Datagrams dissected of each direction."""
+    ordinal: int = 0
+    """Which flow of its edge this is (1 = the first seen), 0 when it has no edge."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +136,9 @@ class DissectPipeline:
         self._edge_of: dict[int, int] = {}
         """Flow id -> its edge id: flows handed over so far, then (``edges``) every flow."""
         self._edge_apps: dict[int, str] = {}
+        self._edge_flows: dict[int, int] = {}
+        """Edge id -> flows of it seen so far."""
+        self.closed_edges = np.zeros(1 << 10, dtype=np.uint8)
         self._payloads = 0
         self._dissected = 0
         self._malformed = 0
@@ -233,8 +244,10 @@ class DissectPipeline:
         if flow is None:
             if fid in self._edge_of:
                 return None  # a flow already finished with
-            self._edge_of[fid] = row[k.E_EDGE]
+            edge = self._edge_of[fid] = row[k.E_EDGE]
             flow = _Flow(self._choose(transport, payload, row), tried=1 << direction)
+            if edge >= 0:
+                flow.ordinal = self._edge_flows[edge] = self._edge_flows.get(edge, 0) + 1
             self._flows[fid] = flow
             if flow.dissector is not None:
                 self._claim(fid, flow.dissector)
@@ -310,17 +323,39 @@ class DissectPipeline:
             # the text only: a kept exception would pin the capture buffer through its frames
             logger.error("dissector %s failed on flow %d:\n%s", dissector.name, fid, format_exc())
             return
+        if not (found and self._keep(found, fid)) and fid >= 0:
+            self._heard_enough(fid, ctx)
         if found:
-            self._keep(found, fid)
             if fid >= 0:
                 self.apps.setdefault(fid, dissector.name)
                 edge = self._edge_of.get(fid)
                 if edge is not None:
                     self._edge_apps.setdefault(edge, dissector.name)
 
-    def _keep(self, found: list[Observation], fid: int) -> None:
-        """Keep the observations not stated before on the same edge by the same sender."""
+    def _heard_enough(self, fid: int, ctx: PacketContext) -> None:
+        """A payload of flow ``fid`` told nothing new: past the edge's first ``edge_samples``
+        flows, no later flow of the edge is handed over - unless an end of it is shared by
+        many devices (DHCP clients all send from 0.0.0.0, a server answers them at the
+        broadcast address): there the next flow may be another device's."""
+        flow = self._flows.get(fid)
+        if flow is None or not self.edge_samples or flow.ordinal <= self.edge_samples:
+            return
+        if not (_one_host(ctx.src_ip) and _one_host(ctx.dst_ip)):
+            return
+        edge = self._edge_of.get(fid, -1)
+        if edge < 0:
+            return
+        if edge >= self.closed_edges.shape[0]:
+            grown = np.zeros(max(edge + 1, self.closed_edges.shape[0] * 2), dtype=np.uint8)
+            grown[: self.closed_edges.shape[0]] = self.closed_edges
+            self.closed_edges = grown
+        self.closed_edges[edge] = 1
+
+    def _keep(self, found: list[Observation], fid: int) -> int:
+        """Keep the observations not stated before on the same edge by the same sender;
+        returns how many."""
         kept = self._kept
+        before = len(self.observations)
         edge = self._edge_of.get(fid, -1) if fid >= 0 else None
         if edge is not None and edge < 0:  # not sampled by edge: equal within the flow only
             edge = -2 - fid
@@ -335,6 +370,7 @@ class DissectPipeline:
             except TypeError:  # a field that cannot be hashed: kept, never compared
                 pass
             self.observations.append(obs)
+        return len(self.observations) - before
 
     # ------------------------------------------------------------------ context
 
@@ -383,6 +419,18 @@ class DissectPipeline:
                 None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
             )
         return self._macs[value]
+
+
+@lru_cache(maxsize=4096)
+def _one_host(ip: str | None) -> bool:
+    """Whether ``ip`` names one host: not unspecified, broadcast or multicast."""
+    if ip is None:
+        return False
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return not (address.is_unspecified or address.is_multicast or ip == "255.255.255.255")
 
 
 _OWN_FIELDS: dict[type[Observation], attrgetter[object]] = {}

@@ -37,6 +37,7 @@ class RecordingSink:
         self.claimed_ports = np.zeros((2, 65536), dtype=np.uint8)
         self.claimed_ports[0, SERVICE] = 1
         self.edge_samples = edge_samples
+        self.closed_edges = np.zeros(0, dtype=np.uint8)
         self.buffer_limit = buffer_limit
         self.head = head
         self.probes: list[tuple[int, int, bytes]] = []

@@ -191,6 +191,46 @@ def test_a_new_transaction_id_alone_is_no_new_fact(tmp_path: Path) -> None:
     assert pipeline.stats.repeated == 1
 
 
+def _polls(client: str, server: str, payloads: list[bytes]) -> list[bytes]:
+    """One UDP flow per payload, each from a new source port (a manager polling an agent)."""
+    return [
+        frame(client, server, 30000 + i, 7000, proto="udp", payload=p)
+        for i, p in enumerate(payloads)
+    ]
+
+
+def _filler(n: int) -> list[bytes]:
+    """``n`` one-datagram flows nobody claims: they fill the kernel's hand-off batch, so the
+    sink sees what came before them before the kernel reads what comes after."""
+    return [
+        frame(f"10.1.{i // 250}.{i % 250 + 1}", "10.9.0.9", 20000, 9999, proto="udp", payload=b"zz")
+        for i in range(n)
+    ]
+
+
+def test_an_edge_is_sampled_further_only_while_it_tells_something_new(tmp_path: Path) -> None:
+    from medsec.capture.tables import EMIT_ROWS
+
+    same = _polls("10.0.0.1", "10.0.0.2", [b"poll"] * 10)
+    varied = _polls("10.0.0.3", "10.0.0.2", [b"oid %d" % i for i in range(10)])
+    frames = same[:4] + varied[:4] + _filler(EMIT_ROWS) + same[4:] + varied[4:]
+    pipeline = run(tmp_path, frames)
+    # the first EDGE_SAMPLES (3) flows always; the 4th tells nothing new and closes the edge
+    assert pipeline.stats.dissected == 4 + 10
+    assert seen(pipeline) == [b"poll"] + [b"oid %d" % i for i in range(10)]
+
+
+def test_an_edge_shared_by_many_devices_is_never_closed(tmp_path: Path) -> None:
+    """DHCP clients all send from 0.0.0.0 to the broadcast address: the next flow may be
+    another device's, so a repeat there closes nothing."""
+    from medsec.capture.tables import EMIT_ROWS
+
+    polls = _polls("0.0.0.0", "255.255.255.255", [b"same"] * 6 + [b"new client"])
+    pipeline = run(tmp_path, polls[:4] + _filler(EMIT_ROWS) + polls[4:])
+    assert pipeline.stats.dissected == 7
+    assert seen(pipeline) == [b"same", b"new client"]
+
+
 def test_malformed_and_buggy_payloads_are_contained(tmp_path: Path) -> None:
     frames = [
         frame("10.0.0.1", "10.0.0.2", 40001, 7000, proto="udp", payload=b"BAD!"),
