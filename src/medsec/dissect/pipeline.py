@@ -10,7 +10,8 @@ service port) are inspected - the kernel counts them and hands nothing of the ot
 and the others inherit the application found on their edge. An edge a dissector wants more
 flows of (``edge_flows``: UDP managers asking from a new port each time) is sampled further
 only while its flows tell something new: the first flow past ``EDGE_SAMPLES`` whose payload
-states nothing new (every observation a repeat, see below) closes the edge in the kernel.
+restates known facts only (every observation a repeat, see below) closes the edge in the
+kernel.
 Memory is bounded: when the
 stream heads waiting for more bytes exceed ``buffer_limit``, the kernel hands the largest
 over early.
@@ -323,7 +324,7 @@ class DissectPipeline:
             # the text only: a kept exception would pin the capture buffer through its frames
             logger.error("dissector %s failed on flow %d:\n%s", dissector.name, fid, format_exc())
             return
-        if not (found and self._keep(found, fid)) and fid >= 0:
+        if found and not self._keep(found, fid) and fid >= 0:
             self._heard_enough(fid, ctx)
         if found:
             if fid >= 0:
@@ -333,7 +334,8 @@ class DissectPipeline:
                     self._edge_apps.setdefault(edge, dissector.name)
 
     def _heard_enough(self, fid: int, ctx: PacketContext) -> None:
-        """A payload of flow ``fid`` told nothing new: past the edge's first ``edge_samples``
+        """A payload of flow ``fid`` restated known facts only (a payload stating none - cut,
+        or of no interest - proves nothing): past the edge's first ``edge_samples``
         flows, no later flow of the edge is handed over - unless an end of it is shared by
         many devices (DHCP clients all send from 0.0.0.0, a server answers them at the
         broadcast address): there the next flow may be another device's."""
