@@ -46,8 +46,8 @@ class PayloadSink(Protocol):
     """int64 EtherTypes of link-layer frames wanted (0 = 802.3 LLC frames)."""
     claimed_ports: np.ndarray
     """uint8 [2, 65536]: ports (row 0 TCP, row 1 UDP) whose flows are wanted in full, not 0;
-    a UDP port's value is also the number of flows of each of its edges wanted (the kernel
-    takes at least ``edge_samples``, at most ``kernel.CLAIMED_UDP_EDGE_SAMPLES``); an
+    a UDP port's value is also the number of flows of each of its edges wanted, instead of
+    ``edge_samples`` (at most ``kernel.CLAIMED_UDP_EDGE_SAMPLES``); an
     optional row 2, indexed by IP protocol number (0-255), names the protocols other than
     TCP and UDP (VRRP 112, IGMP 2) whose datagrams are handed over like UDP ones."""
     edge_samples: int

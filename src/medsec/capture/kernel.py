@@ -173,12 +173,13 @@ datagram). While the probe waits in the current batch, the walk stops instead so
 can decide first (``STATUS_DECIDE``): a signature-claimed flow loses nothing."""
 CLAIMED_UDP_EDGE_SAMPLES = 32
 """Flows inspected per edge at most when the edge is UDP and a datagram dissector claims its
-service port (``claimed_ports[1, port]`` says how many that dissector wants, at least the
+service port (``claimed_ports[1, port]`` says how many that dissector wants, instead of the
 sink's ``edge_samples``): request/response managers (SNMP, syslog relays, DHCP) send each
 request from a new source port, so every request is a flow of its own and the facts a device
 states come spread over them (an SNMP agent's Printer-MIB answers after its system group).
-Each such flow is short, so the cost stays bounded. DNS and NTP ask for no more than
-``edge_samples``: a host's lookups and polls are many flows and the first ones tell enough."""
+Each such flow is short, so the cost stays bounded. DNS asks for ``edge_samples`` (a host's
+lookups are many flows and the first ones tell enough), NTP for one (every poll restates the
+same header)."""
 
 # ``counts`` slots
 C_FLOWS = 0
@@ -1095,8 +1096,9 @@ def _hand_off(
         port = sport if sport < dport else dport
         samples = edge_samples
         if proto == 17 or proto == 136:
-            wanted = min(int(claimed_ports[1, port]), CLAIMED_UDP_EDGE_SAMPLES)
-            samples = max(edge_samples, wanted)
+            wanted = int(claimed_ports[1, port])
+            if wanted > 0:
+                samples = min(wanted, CLAIMED_UDP_EDGE_SAMPLES)
         edge = _join_edge(
             ekeys, evals, counts, s_hi, s_lo, d_hi, d_lo, port, proto, samples, closed_edges
         )

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import ClassVar, TypedDict
 
+from medsec.dissect.interface import EDGE_SAMPLES
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
 from medsec.model.observations.naming import (
@@ -333,7 +334,7 @@ class DnsDissector:
     llc: ClassVar[bool] = False
     stream_bytes: ClassVar[int] = 16384
     datagrams: ClassVar[int] = 32
-    edge_flows: ClassVar[Mapping[int, int]] = MappingProxyType({53: 1})
+    edge_flows: ClassVar[Mapping[int, int]] = MappingProxyType({53: EDGE_SAMPLES})
     """A host's unicast lookups are many flows and the first ones tell enough (mDNS and LLMNR
     announce and ask different names: the default)."""
 

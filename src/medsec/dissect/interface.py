@@ -61,6 +61,10 @@ class Dissector(Protocol):
         ...
 
 
+EDGE_SAMPLES = 3
+"""Flows of each edge (two hosts and the service port) inspected by default: the facts a
+device states repeat from one connection to the next, so later flows of the edge are only
+labelled with the application found in the first ones."""
 UDP_EDGE_FLOWS = 32
 """UDP flows per edge a datagram dissector gets by default: managers and relays send each
 request from a new source port (SNMP, syslog, DHCP), so the facts an agent states come
@@ -69,9 +73,9 @@ spread over many one-exchange flows."""
 
 def edge_flows_of(dissector: Dissector, port: int) -> int:
     """UDP flows of one edge on ``port`` that ``dissector`` wants dissected: its optional
-    ``edge_flows`` class variable, one number or one per port (a protocol whose every exchange
-    restates the same header - unicast DNS lookups, NTP polls - needs only the pipeline's
-    ``EDGE_SAMPLES``: 1 asks for no more), else ``UDP_EDGE_FLOWS``; 1-255."""
+    ``edge_flows`` class variable, one number or one per port (unicast DNS lookups vary
+    little: ``EDGE_SAMPLES``; NTP polls restate the same header: 1), else
+    ``UDP_EDGE_FLOWS``; 1-255."""
     wanted: int | Mapping[int, int] = getattr(dissector, "edge_flows", UDP_EDGE_FLOWS)
     flows = wanted.get(port, UDP_EDGE_FLOWS) if isinstance(wanted, Mapping) else wanted
     return min(max(int(flows), 1), 255)

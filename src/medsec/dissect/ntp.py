@@ -58,7 +58,7 @@ class NtpDissector:
     stream_bytes: ClassVar[int] = 0
     datagrams: ClassVar[int] = 4
     edge_flows: ClassVar[int] = 1
-    """Every poll restates the same header: the pipeline's first flows of an edge suffice."""
+    """Every poll restates the same header: an edge's first flow tells it all."""
 
     def signature(self, head: bytes) -> bool:
         """A 48-byte header (optionally with a 20/24-byte MAC) of version 3/4, mode 1-5,

@@ -43,17 +43,13 @@ import numpy as np
 
 from medsec.capture import kernel as k
 from medsec.capture.handoff import PayloadBatch
-from medsec.dissect.interface import Dissector, edge_flows_of, ip_protocols_of
+from medsec.dissect.interface import EDGE_SAMPLES, Dissector, edge_flows_of, ip_protocols_of
 from medsec.model.errors import DissectError
 from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
 
 logger = logging.getLogger(__name__)
 
 BUFFER_LIMIT = 64 << 20
-EDGE_SAMPLES = 3
-"""Flows inspected per conversation edge (the two hosts and the service port): the facts a
-device states repeat from one connection to the next, so later flows of the edge are only
-labelled with the application found in the first ones."""
 UNDECIDED_BYTES = k.UNDECIDED_TCP_BYTES
 """Bytes kept of a direction while no dissector has claimed its flow yet."""
 _TRANSPORTS: dict[int, Transport] = {6: "tcp", 17: "udp", 136: "udp"}

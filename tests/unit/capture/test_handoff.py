@@ -150,22 +150,24 @@ def datagram(client: str, cport: int, server: str, port: int, data: bytes) -> by
 def test_claimed_udp_edges_sample_the_flows_their_dissector_wants(tmp_path: Path) -> None:
     """A manager asking from a new source port each time: on a UDP port a datagram dissector
     claims, as many flows of each edge are inspected as the port's ``claimed_ports`` value
-    asks (at least ``edge_samples``, at most ``CLAIMED_UDP_EDGE_SAMPLES``); unclaimed ports
-    keep ``edge_samples``."""
+    asks (at most ``CLAIMED_UDP_EDGE_SAMPLES``), fewer than ``edge_samples`` too; unclaimed
+    ports keep ``edge_samples``."""
     n = k.CLAIMED_UDP_EDGE_SAMPLES + 8
-    ports = (161, 514, 53, 9999)
+    ports = (161, 514, 53, 123, 9999)
     frames = []
     for port in ports:
         frames += [datagram("10.1.0.1", 20000 + i, "10.9.0.2", port, b"q%d" % i) for i in range(n)]
     sink = RecordingSink(edge_samples=3)
     sink.claimed_ports[1, 161] = 255
     sink.claimed_ports[1, 514] = 10
-    sink.claimed_ports[1, 53] = 1
+    sink.claimed_ports[1, 53] = 3
+    sink.claimed_ports[1, 123] = 1
     run(tmp_path, frames, sink)
     per_port = {p: [d for _f, port, d in sink.datagrams if port == p] for p in ports}
     assert per_port[161] == [b"q%d" % i for i in range(k.CLAIMED_UDP_EDGE_SAMPLES)]
     assert per_port[514] == [b"q%d" % i for i in range(10)]
     assert per_port[53] == [b"q0", b"q1", b"q2"]
+    assert per_port[123] == [b"q0"]
     assert per_port[9999] == [b"q0", b"q1", b"q2"]
 
 

@@ -282,9 +282,10 @@ def test_every_dissector_is_registered_once_and_keeps_within_kernel_budgets() ->
 
 def test_udp_ports_carry_the_flows_per_edge_their_dissector_wants() -> None:
     from medsec.dissect import default_dissectors
-    from medsec.dissect.interface import UDP_EDGE_FLOWS
+    from medsec.dissect.interface import EDGE_SAMPLES, UDP_EDGE_FLOWS
 
     udp = DissectPipeline(default_dissectors()).claimed_ports[1]
     assert udp[161] == udp[514] == udp[5355] == UDP_EDGE_FLOWS  # SNMP, syslog, LLMNR
-    assert udp[53] == udp[123] == 1  # unicast DNS lookups, NTP polls: EDGE_SAMPLES
+    assert udp[53] == EDGE_SAMPLES  # unicast DNS lookups
+    assert udp[123] == 1  # NTP polls
     assert udp[7000] == 0
