@@ -68,11 +68,11 @@ class PayloadSink(Protocol):
         ...
 
     def finish(self) -> object:
-        """The capture source has ended: settle what is pending (called before ``app_of``)."""
+        """The capture source has ended: settle what is pending (called before ``apps_of``)."""
         ...
 
-    def app_of(self, flow_id: int) -> str | None:
-        """The application recognised in the flow's payloads, if any."""
+    def apps_of(self, flow_ids: list[int]) -> list[str | None]:
+        """The application recognised in each flow's payloads (None: none), in order."""
         ...
 
 
@@ -98,8 +98,8 @@ class NoSink:
     def finish(self) -> None:
         return None
 
-    def app_of(self, flow_id: int) -> str | None:
-        return None
+    def apps_of(self, flow_ids: list[int]) -> list[str | None]:
+        return [None] * len(flow_ids)
 
 
 def take_batch(tables: Tables) -> PayloadBatch:

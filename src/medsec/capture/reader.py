@@ -297,7 +297,7 @@ class CaptureWalker:
             stats=stats_from(s),
             first_seen=to_datetime(int(s[k.S_FIRST_TS])) if packets else None,
             last_seen=to_datetime(int(s[k.S_LAST_TS])) if packets else None,
-            flows=tuple(flow_records(fkeys, fvals, self.sink.app_of)),
+            flows=tuple(flow_records(fkeys, fvals, self.sink.apps_of)),
             bindings=tuple(binding_records(bkeys, bvals)),
             complete=self.damage is None,
             error=error,

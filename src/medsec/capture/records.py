@@ -92,10 +92,12 @@ def datetimes(ns: np.ndarray) -> list[datetime]:
 
 
 def flow_records(
-    keys: np.ndarray, vals: np.ndarray, app_of: Callable[[int], str | None] | None = None
+    keys: np.ndarray,
+    vals: np.ndarray,
+    apps_of: Callable[[list[int]], list[str | None]] | None = None,
 ) -> list[FlowRecord]:
-    """Oriented ``FlowRecord``s from the used rows of a flow table; ``app_of`` names the
-    application recognised in a flow (by flow id)."""
+    """Oriented ``FlowRecord``s from the used rows of a flow table; ``apps_of`` names the
+    application recognised in each flow (by flow ids, in their order)."""
     n = keys.shape[0]
     if n == 0:
         return []
@@ -147,7 +149,7 @@ def flow_records(
     inners = inner.tolist()
     bases = basis_code.tolist()
     ids = vals[:, k.F_ID].tolist()
-    apps = [app_of(i) for i in ids] if app_of is not None else [None] * n
+    apps = apps_of(ids) if apps_of is not None else [None] * n
 
     records: list[FlowRecord] = []
     for i in range(n):

@@ -166,13 +166,10 @@ class DissectPipeline:
     def edges(self, flow_ids: np.ndarray, edge_ids: np.ndarray) -> None:
         self._edge_of.update(zip(flow_ids.tolist(), edge_ids.tolist(), strict=True))
 
-    def app_of(self, flow_id: int) -> str | None:
-        app = self.apps.get(flow_id)
-        if app is None:
-            edge = self._edge_of.get(flow_id)
-            if edge is not None:
-                app = self._edge_apps.get(edge)
-        return app
+    def apps_of(self, flow_ids: list[int]) -> list[str | None]:
+        """Each flow's dissector's name, else the one found on its edge's inspected flows."""
+        apps, edge_of, edge_apps = self.apps, self._edge_of, self._edge_apps
+        return [apps.get(f) or edge_apps.get(edge_of.get(f, -1)) for f in flow_ids]
 
     def finish(self) -> DissectStats:
         """The capture has ended (the kernel handed every pending head over already)."""

@@ -74,8 +74,8 @@ class RecordingSink:
     def finish(self) -> None:
         return None
 
-    def app_of(self, flow_id: int) -> str | None:
-        return None
+    def apps_of(self, flow_ids: list[int]) -> list[str | None]:
+        return [None] * len(flow_ids)
 
 
 def segment(
