@@ -9,13 +9,12 @@ lower-case hex without separators.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DhcpRequest(Observation):
     """A DHCPv4/BOOTP message sent by a client (``op`` = 1, BOOTREQUEST): DISCOVER, REQUEST,
     INFORM, DECLINE, RELEASE, or plain BOOTP."""
@@ -63,7 +62,7 @@ class DhcpRequest(Observation):
     """Codes of all options present, in wire order (pad and end excluded)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DhcpServerReply(Observation):
     """A DHCPv4/BOOTP message sent by a server or relay (``op`` = 2, BOOTREPLY): OFFER, ACK,
     NAK, or plain BOOTP reply."""
@@ -119,7 +118,7 @@ class DhcpServerReply(Observation):
     """Codes of all options present, in wire order (pad and end excluded)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Dhcpv6Message(Observation):
     """A DHCPv6 message (RFC 8415); for relayed messages, the innermost client or server
     message, with the relay's link address."""

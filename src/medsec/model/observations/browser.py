@@ -17,13 +17,12 @@ ASCII with other bytes as ``\\xNN``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NetbiosDatagram(Observation):
     """A NetBIOS datagram service message that carries no browser frame: a datagram to
     another mailslot (``\\MAILSLOT\\NET\\NETLOGON`` ...) or other user data, a datagram
@@ -56,7 +55,7 @@ class NetbiosDatagram(Observation):
     source name, 0x84 invalid destination name)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class BrowserFrame(Observation):
     """Common part of a browser frame and its datagram; only its subclasses are emitted."""
 
@@ -77,7 +76,7 @@ class BrowserFrame(Observation):
     """16th byte of the destination name."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class BrowserHostAnnouncement(BrowserFrame):
     """A HostAnnouncement (opcode 1, [MS-BRWS] 2.2.1) or LocalMasterAnnouncement (opcode
     15, 2.2.9): a server names itself, its OS version and the services it offers."""
@@ -114,7 +113,7 @@ class BrowserHostAnnouncement(BrowserFrame):
     empty."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class BrowserDomainAnnouncement(BrowserFrame):
     """A DomainAnnouncement (opcode 12, [MS-BRWS] 2.2.7): a local master browser announces
     the workgroup or domain it serves to the other local masters (``__MSBROWSE__``)."""
@@ -143,7 +142,7 @@ class BrowserDomainAnnouncement(BrowserFrame):
     """LocalMasterBrowserName: the NetBIOS name of the local master (the sender)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class BrowserElectionRequest(BrowserFrame):
     """A RequestElection (opcode 8, [MS-BRWS] 2.2.3): a browser server's election
     criteria."""
@@ -167,7 +166,7 @@ class BrowserElectionRequest(BrowserFrame):
     """ServerName: the sender's NetBIOS name; None when empty."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class BrowserMessage(BrowserFrame):
     """Another browser frame: AnnouncementRequest (2), GetBackupListRequest (9) and Response
     (10), BecomeBackup (11), MasterAnnouncement (13), ResetStateRequest (14)."""

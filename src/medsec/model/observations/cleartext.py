@@ -5,13 +5,12 @@ A login that crosses in clear is recorded with its user name at most - never the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class ServiceBanner(Observation):
     """Text a server volunteers about itself (a greeting, or its answer to FTP SYST)."""
 
@@ -24,7 +23,7 @@ class ServiceBanner(Observation):
     """The text without reply codes; lines joined by ``\\n``, at most 512 characters."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class ServiceCapabilities(Observation):
     """Extensions a server announces: SMTP EHLO keywords, FTP FEAT, IMAP CAPABILITY."""
 
@@ -35,7 +34,7 @@ class ServiceCapabilities(Observation):
     """Announced lines/atoms in order (``AUTH PLAIN LOGIN``, ``STARTTLS``, ``EPSV``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class CleartextCredentials(Observation):
     """A password (or a reversible encoding of it) crossed the network unencrypted."""
 
@@ -48,7 +47,7 @@ class CleartextCredentials(Observation):
     """The user name when it could be read (never the password)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class StartTlsRequest(Observation):
     """A client asked to upgrade the session to TLS (FTP AUTH TLS, STARTTLS, STLS)."""
 
@@ -59,7 +58,7 @@ class StartTlsRequest(Observation):
     """The command as sent (``AUTH TLS``, ``STARTTLS``, ``STLS``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SmtpHelo(Observation):
     """The name an SMTP client gives in EHLO/HELO (RFC 5321 §4.1.1.1), often its host name."""
 
@@ -70,7 +69,7 @@ class SmtpHelo(Observation):
     """The domain or address literal given."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class MailUserAgent(Observation):
     """The program that composed a message an SMTP client submitted: its ``X-Mailer`` or
     ``User-Agent`` header (RFC 5322 optional fields; RFC 2076 3.6). No other header, and
@@ -83,7 +82,7 @@ class MailUserAgent(Observation):
     """The field body, unfolded and trimmed."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TelnetNegotiation(Observation):
     """Telnet option negotiation (RFC 854/855) and login prompts seen in one direction."""
 

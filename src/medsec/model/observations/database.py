@@ -12,13 +12,12 @@ in clear (SECCHK with security mechanism 3 USRIDPWD or 5 USRIDNWPWD) the dissect
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DrdaServerAttributes(Observation):
     """An EXCSAT command (the client) or its EXCSATRD reply (the server), DDM code points
     0x1041 and 0x1443: each end's self-description."""
@@ -50,7 +49,7 @@ class DrdaServerAttributes(Observation):
     ``CMNTCPIP=5``; the code point in hex when the manager is not known)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DrdaSecurity(Observation):
     """Security negotiation: ACCSEC (client), ACCSECRD (server) or SECCHK (client)."""
 
@@ -67,7 +66,7 @@ class DrdaSecurity(Observation):
     """SECCHK carried a password in clear (PASSWORD 0x11A1); it is never read."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DrdaAccessRdb(Observation):
     """ACCRDB (client) or ACCRDBRM (server), code points 0x2001 and 0x2201: the product
     identifiers of both ends once the database is accessed. The database name is not kept."""

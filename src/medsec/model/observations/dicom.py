@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,7 +56,7 @@ class DicomRoleSelection:
     """The requestor proposes (RQ) / the acceptor accepts (AC) acting as SCP."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DicomAssociationRequest(Observation):
     """An A-ASSOCIATE-RQ PDU: an application entity asks another for an association."""
 
@@ -91,7 +91,7 @@ class DicomAssociationRequest(Observation):
     """A passcode or bearer token (SAML assertion, JWT) crossed in this PDU."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DicomAssociationAccept(Observation):
     """An A-ASSOCIATE-AC PDU: the acceptor's answer, context by context."""
 
@@ -116,7 +116,7 @@ class DicomAssociationAccept(Observation):
     """SCP/SCU role selections accepted."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DicomAssociationReject(Observation):
     """An A-ASSOCIATE-RJ PDU (PS3.8 9.3.4)."""
 
@@ -135,7 +135,7 @@ class DicomAssociationReject(Observation):
     """``reason`` named (``no-reason-given``, ``called-AE-title-not-recognized``, ...)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DicomAbort(Observation):
     """An A-ABORT PDU (PS3.8 9.3.8)."""
 
@@ -150,7 +150,7 @@ class DicomAbort(Observation):
     """``reason`` named (``reason-not-specified``, ``unexpected-PDU``, ...)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DicomCommand(Observation):
     """A DIMSE command set carried in a P-DATA-TF (PS3.7 9.3 / 10.3), data set not read."""
 
@@ -181,7 +181,7 @@ class DicomCommand(Observation):
     query or retrieve, a worklist query, a performed or unified procedure step."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DicomEquipment(Observation):
     """Equipment attributes at the head of a C-STORE-RQ data set (PS3.3 C.7.5.1 General
     Equipment, C.8.6.1 SC Equipment): who made the object being stored.

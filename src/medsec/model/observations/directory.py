@@ -16,13 +16,12 @@ types it asked for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class LdapMessages(Observation):
     """The LDAP operations one direction of a connection (or one datagram) carries."""
 
@@ -41,7 +40,7 @@ class LdapMessages(Observation):
     implementations send the shortest form)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class LdapBindRequest(Observation):
     """A BindRequest (RFC 4511 4.2); the bind name and any credential are not kept."""
 
@@ -65,7 +64,7 @@ class LdapBindRequest(Observation):
     """Destination port of the request."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class LdapBindResponse(Observation):
     """A BindResponse (RFC 4511 4.2.2): the LDAPResult of a bind."""
 
@@ -83,7 +82,7 @@ class LdapBindResponse(Observation):
     """Source port of the response."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class LdapSearchRequest(Observation):
     """A SearchRequest (RFC 4511 4.5.1); its base DN and filter are never kept."""
 
@@ -99,7 +98,7 @@ class LdapSearchRequest(Observation):
     """Destination port of the request."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class LdapRootDse(Observation):
     """The root DSE entry a server returned (a SearchResultEntry with the empty DN, RFC 4512
     5.1): what the server says about itself."""
@@ -140,7 +139,7 @@ class LdapRootDse(Observation):
     """Source port of the entry."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class LdapExtendedOperation(Observation):
     """An ExtendedRequest or ExtendedResponse (RFC 4511 4.12); values are not kept."""
 

@@ -9,13 +9,12 @@ DPWS metadata its manufacturer, model, firmware and serial number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SsdpMessage(Observation):
     """An SSDP message (UPnP Device Architecture 2.0, HTTP over UDP 1900): a NOTIFY
     announcement, an M-SEARCH, or a search response."""
@@ -42,7 +41,7 @@ class SsdpMessage(Observation):
     """``LOCATION``: URL of the device description XML."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class LldpAdvertisement(Observation):
     """An LLDPDU (EtherType 0x88CC) from a switch port or a station."""
 
@@ -90,7 +89,7 @@ class LldpAdvertisement(Observation):
     """LLDP-MED inventory: asset id."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class CdpAnnouncement(Observation):
     """A Cisco Discovery Protocol announcement (802.3 LLC/SNAP, OUI 00000c, PID 0x2000)."""
 
@@ -120,7 +119,7 @@ class CdpAnnouncement(Observation):
     """Management Addresses TLV."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class WsDiscoveryMessage(Observation):
     """A WS-Discovery message (SOAP over UDP 3702, or a directed probe over HTTP): Hello,
     Bye, Probe, ProbeMatch, Resolve or ResolveMatch. A ProbeMatches message gives one
@@ -148,7 +147,7 @@ class WsDiscoveryMessage(Observation):
     """``MetadataVersion``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DpwsDeviceMetadata(Observation):
     """DPWS device metadata (``ThisModel``/``ThisDevice``/``Relationship`` in a WS-Transfer
     Get or WS-MetadataExchange response over HTTP)."""

@@ -8,13 +8,12 @@ data was present is stated by ``carries_phi`` alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Hl7Message(Observation):
     """One HL7 v2 message: its header, its segment IDs, and whether patient data rode in it."""
 

@@ -17,13 +17,12 @@ crossed (and whether it is the documented default), never its value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TuyaDiscovery(Observation):
     """A Tuya device's LAN discovery beacon (or the Tuya app's): the JSON the frame carries."""
 
@@ -49,7 +48,7 @@ class TuyaDiscovery(Observation):
     """``from``: ``app`` on the Tuya app's broadcasts; None on device beacons."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class StpBpdu(Observation):
     """A bridge protocol data unit (IEEE 802.1D-2004 clause 9, 802.1Q MSTP); only bridges send
     them (``ctx.src_mac`` is the sending port's MAC)."""
@@ -87,7 +86,7 @@ class StpBpdu(Observation):
     """Timers in seconds (the wire carries 1/256 s)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class HsrpMessage(Observation):
     """A Cisco Hot Standby Router Protocol message (RFC 2281; version 2 group state TLV).
     Only routers of a standby group send them."""
@@ -117,7 +116,7 @@ class HsrpMessage(Observation):
     """The plain-text string is the documented default (``cisco``); None without text auth."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class UbiquitiDiscovery(Observation):
     """A Ubiquiti discovery packet (UDP 10001): a probe (no TLVs) or a device's answer."""
 
@@ -149,7 +148,7 @@ class UbiquitiDiscovery(Observation):
     """TLV 0x1b."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class PortMappingMessage(Observation):
     """A NAT-PMP (RFC 6886, version 0) or PCP (RFC 6887, version 2) message on UDP 5351.
     Responses come from the NAT gateway."""
@@ -173,7 +172,7 @@ class PortMappingMessage(Observation):
     """NAT-PMP external address response / PCP MAP assigned external address."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SlpMessage(Observation):
     """A Service Location Protocol message (RFC 2165 v1, RFC 2608 v2)."""
 
@@ -196,7 +195,7 @@ class SlpMessage(Observation):
     """The attribute list (``(x-hp-p1=MFG:...;MDL:...)``), at most 4096 characters."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class BacnetMessage(Observation):
     """A BACnet/IP message (ASHRAE 135 Annex J BVLL, NPDU, APDU); I-Am and ReadProperty
     answers carry the device's identity."""
@@ -232,7 +231,7 @@ class BacnetMessage(Observation):
     """ReadProperty-ACK of application-software-version (12)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class ModbusMessages(Observation):
     """The Modbus/TCP ADUs at the head of one direction of a connection."""
 
@@ -258,7 +257,7 @@ class ModbusMessages(Observation):
     """Object 0x05 ModelName."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class FlowExport(Observation):
     """A flow-export datagram: its sender exports traffic records (a switch or router
     usually), its receiver collects them."""

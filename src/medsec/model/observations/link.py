@@ -9,13 +9,12 @@ modules bought in (``Silex Technology``, ``Digi International``) only hints at o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class HardwareAddress(Observation):
     """A host's MAC address and the IEEE registration of its OUI (``ctx.src_mac`` is it)."""
 

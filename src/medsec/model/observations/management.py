@@ -9,13 +9,12 @@ devices it holds patient data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SnmpMessage(Observation):
     """An SNMP message. For v1/v2c the community string is stated (a configuration fact:
     ``public`` is a finding); for v3 the USM engine id and user name (no decryption)."""
@@ -62,7 +61,7 @@ class SnmpMessage(Observation):
     """v3: msgFlags (bit 0 auth, bit 1 priv, bit 2 reportable)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NtpMessage(Observation):
     """An NTP packet header."""
 
@@ -88,7 +87,7 @@ class NtpMessage(Observation):
     """Poll exponent (log2 seconds)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SyslogMessage(Observation):
     """The header of a syslog message, and the structured facts some vendors' log formats
     put at a fixed place in the message (tags, serial numbers, product names), read with

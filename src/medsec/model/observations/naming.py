@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsQuery(Observation):
     """A question of a DNS, mDNS or LLMNR query message (QR = 0)."""
 
@@ -38,7 +38,7 @@ class DnsQuery(Observation):
     """mDNS: the QU bit (top bit of QCLASS) asks for a unicast answer."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsRecord(Observation):
     """Common part of a resource record; only its subclasses are emitted."""
 
@@ -56,7 +56,7 @@ class DnsRecord(Observation):
     """Whether the message is a response (QR = 1); mDNS probes and known answers are not."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsAddressRecord(DnsRecord):
     """An A or AAAA record: ``name`` resolves to ``address``."""
 
@@ -64,7 +64,7 @@ class DnsAddressRecord(DnsRecord):
     """IPv4 or IPv6 address (compressed IPv6 text)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsPointerRecord(DnsRecord):
     """A PTR record: a DNS-SD service type pointing to an instance
     (``_ipp._tcp.local`` -> ``Printer._ipp._tcp.local``) or a reverse-lookup name."""
@@ -73,7 +73,7 @@ class DnsPointerRecord(DnsRecord):
     """The name pointed to."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsAliasRecord(DnsRecord):
     """A CNAME record: ``name`` is an alias of ``target``."""
 
@@ -81,7 +81,7 @@ class DnsAliasRecord(DnsRecord):
     """The canonical name."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsServiceRecord(DnsRecord):
     """An SRV record: the service instance ``name`` runs on ``target``:``port``."""
 
@@ -95,7 +95,7 @@ class DnsServiceRecord(DnsRecord):
     """SRV weight."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsTextRecord(DnsRecord):
     """A TXT record as DNS-SD key/value pairs (``("ty", "HP LaserJet")``, ``("md", ...)``)."""
 
@@ -104,7 +104,7 @@ class DnsTextRecord(DnsRecord):
     without ``=`` (an RFC 6763 boolean attribute), ``""`` for ``key=``."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DnsHostInfoRecord(DnsRecord):
     """An HINFO record: the host's CPU and operating system as it states them."""
 
@@ -114,7 +114,7 @@ class DnsHostInfoRecord(DnsRecord):
     """OS character-string."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NetbiosNameQuery(Observation):
     """A NetBIOS name service query request: who holds this name (or, NBSTAT, which names
     does this node hold)."""
@@ -134,7 +134,7 @@ class NetbiosNameQuery(Observation):
     """The B flag: sent as a broadcast rather than to a name server."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NetbiosNameBinding(Observation):
     """A NetBIOS name tied to addresses: registration, refresh, release (requests and their
     responses) or a positive/negative name query response."""
@@ -176,7 +176,7 @@ class NetbiosNameEntry:
     """The ACT flag: the name is active."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NetbiosNodeStatus(Observation):
     """A NetBIOS node status (NBSTAT) response: the names a node holds and its MAC."""
 
@@ -190,7 +190,7 @@ class NetbiosNodeStatus(Observation):
     """The node's unit id (MAC address), None when absent or all zero."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class HostName(Observation):
     """A name a device goes by, restated by identification from one of the observation fields
     ``rules/devices/identifiers.yaml`` lists as host names (DHCP option 12, a NetBIOS

@@ -8,13 +8,12 @@ patient data; its values are never read, ``carries_phi`` states that it was ther
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class PoctHello(Observation):
     """A ``HEL.R01`` message: the device introduces itself and its capabilities."""
 
@@ -49,7 +48,7 @@ class PoctHello(Observation):
     """``DSC.max_message_sz``: largest message the device accepts, in bytes."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class PoctMessage(Observation):
     """Any other POCT1-A message, by type."""
 

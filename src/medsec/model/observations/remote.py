@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RdpConnectionRequest(Observation):
     """An RDP X.224 Connection Request ([MS-RDPBCGR] 2.2.1.1)."""
 
@@ -24,7 +23,7 @@ class RdpConnectionRequest(Observation):
     ``CredSSP-EX``, ``RDSAAD``; ``RDP`` for standard RDP security."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RdpConnectionConfirm(Observation):
     """An RDP X.224 Connection Confirm ([MS-RDPBCGR] 2.2.1.2): the security the server chose."""
 
@@ -37,7 +36,7 @@ class RdpConnectionConfirm(Observation):
     """failureCode of RDP_NEG_FAILURE (e.g. 5 = HYBRID_REQUIRED_BY_SERVER), when sent."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RdpClientCoreData(Observation):
     """Client Core Data (TS_UD_CS_CORE, [MS-RDPBCGR] 2.2.1.3.2) of a Connect Initial sent in
     clear (standard RDP security): the client's host name and build."""
@@ -57,7 +56,7 @@ class RdpClientCoreData(Observation):
     """Requested desktop height in pixels."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RdpServerCoreData(Observation):
     """Server Core Data (TS_UD_SC_CORE, [MS-RDPBCGR] 2.2.1.4.2) of a Connect Response."""
 
@@ -66,7 +65,7 @@ class RdpServerCoreData(Observation):
     """RDP version the server implements (0x00080004 = RDP 5.0 to 8.1, 0x00080005+ = 10.x)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RfbProtocolVersion(Observation):
     """The RFB ProtocolVersion message (RFC 6143 §7.1.1) one side of a VNC session sent."""
 
@@ -79,7 +78,7 @@ class RfbProtocolVersion(Observation):
     """Minor version (3, 7, 8; other values are vendor-specific)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RfbSecurityTypes(Observation):
     """Security types a VNC server offers (RFC 6143 §7.1.2) - or imposes (RFB 3.3)."""
 
@@ -91,7 +90,7 @@ class RfbSecurityTypes(Observation):
     """Names of ``types`` (``None``, ``VNC Authentication``; ``type N`` when unknown)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RfbServerInit(Observation):
     """The RFB ServerInit message (RFC 6143 §7.3.2): framebuffer size and desktop name."""
 

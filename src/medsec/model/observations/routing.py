@@ -12,13 +12,12 @@ Secrets never become fields: a VRRPv2 authentication string is stated only as it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class VrrpAdvertisement(Observation):
     """A VRRP advertisement (type 1): the sender is the master of ``virtual_router_id``."""
 
@@ -40,7 +39,7 @@ class VrrpAdvertisement(Observation):
     The authentication data itself is never kept."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class IgmpMessage(Observation):
     """An IGMP message: a membership query (from the querier) or a host's report or leave."""
 

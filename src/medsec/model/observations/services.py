@@ -12,13 +12,12 @@ names are kept as those do; database names only as present or not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class MysqlServerGreeting(Observation):
     """A MySQL/MariaDB server's initial handshake packet (Protocol::HandshakeV10)."""
 
@@ -36,7 +35,7 @@ class MysqlServerGreeting(Observation):
     """Default authentication plugin (``mysql_native_password``, ``caching_sha2_password``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class MysqlClientHandshake(Observation):
     """A MySQL client's handshake response (Protocol::HandshakeResponse41) or SSL request;
     the auth response is never read."""
@@ -66,7 +65,7 @@ class MysqlClientHandshake(Observation):
     """Attribute ``program_name`` (``mysql``, ``mysqldump``, an application's name)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class PostgresStartup(Observation):
     """A PostgreSQL client's first message: StartupMessage, SSLRequest, GSSENCRequest or
     CancelRequest (PostgreSQL protocol 3, 53.7)."""
@@ -91,7 +90,7 @@ class PostgresStartup(Observation):
     ``sasl`` (SASLInitialResponse) or ``cleartext``; never its content."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class PostgresServerResponse(Observation):
     """What a PostgreSQL server answers at connection start: the SSL/GSS answer, the
     authentication it asks for, and ParameterStatus values (53.7)."""
@@ -113,7 +112,7 @@ class PostgresServerResponse(Observation):
     database); the message text is not kept."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TdsPrelogin(Observation):
     """A TDS PRELOGIN message ([MS-TDS] 2.2.6.5) from a client, or the server's answer."""
 
@@ -131,7 +130,7 @@ class TdsPrelogin(Observation):
     """MARS option."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TdsLogin(Observation):
     """A TDS LOGIN7 record ([MS-TDS] 2.2.6.4) read in clear; the password is never read."""
 
@@ -155,7 +154,7 @@ class TdsLogin(Observation):
     """fIntSecurity: Windows (SSPI) authentication instead of a SQL password."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TdsPackets(Observation):
     """The TDS packet types one direction of a connection starts with ([MS-TDS] 2.2.3.1.1)."""
 
@@ -165,7 +164,7 @@ class TdsPackets(Observation):
     ``bulk-load``, ``transaction-manager``, ``login7``, ``sspi``, ``prelogin``..."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class RadiusMessage(Observation):
     """A RADIUS packet (RFC 2865, 2866, 5176); User-Password and other secrets are not
     read, the User-Name only as present or not."""
@@ -194,7 +193,7 @@ class RadiusMessage(Observation):
     21 TTLS, 25 PEAP, 26 MSCHAPv2)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class CheckmkAgentOutput(Observation):
     """The header of a Checkmk (Check_MK) agent's plain-text answer: the ``<<<check_mk>>>``
     section and the names of the sections that follow; section contents are never kept."""
@@ -212,7 +211,7 @@ class CheckmkAgentOutput(Observation):
     """Names of the ``<<<section>>>`` headers in order, without repeats (at most 64)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class ZabbixMessage(Observation):
     """A Zabbix protocol message (``ZBXD`` header, zlib-compressed JSON or a plain item
     request/answer); values are never kept."""
@@ -238,7 +237,7 @@ class ZabbixMessage(Observation):
     """Release in that answer (``5.15.0-91-generic``, ``10.0.19045``)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class DcerpcBind(Observation):
     """A connection-oriented DCE/RPC bind or alter-context ([C706] 12.6.4.3, [MS-RPCE]):
     the interfaces a client asks to use on the server."""

@@ -7,13 +7,12 @@ responses are never kept, only what kind of response was sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NetbiosSessionRequest(Observation):
     """A NetBIOS session request (RFC 1002 §4.3.2, TCP 139) naming both ends."""
 
@@ -28,7 +27,7 @@ class NetbiosSessionRequest(Observation):
     """The 16th byte of the calling name (0x00 = workstation)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SmbNegotiateRequest(Observation):
     """An SMB1 or SMB2 NEGOTIATE request: the dialects a client offers ([MS-CIFS], [MS-SMB2])."""
 
@@ -47,7 +46,7 @@ class SmbNegotiateRequest(Observation):
     """SMB 3.1.1 NETNAME context: the server name the client connects to."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SmbNegotiateResponse(Observation):
     """An SMB1 or SMB2 NEGOTIATE response: the dialect a server picked and its security mode."""
 
@@ -74,7 +73,7 @@ class SmbNegotiateResponse(Observation):
     """SMB1 without extended security: the server's NetBIOS name, when sent."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SmbSessionSetup(Observation):
     """Native OS and LAN manager strings of an SMB1 SESSION_SETUP_ANDX request or response."""
 
@@ -91,7 +90,7 @@ class SmbSessionSetup(Observation):
     """AccountName of a request without extended security (the user name, never a password)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SmbTreeConnect(Observation):
     """The share path of a TREE_CONNECT request (``\\\\SERVER\\share``)."""
 
@@ -102,7 +101,7 @@ class SmbTreeConnect(Observation):
     """SMB1 service type (``A:`` disk, ``IPC``, ``?????``); None for SMB2."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NtlmNegotiate(Observation):
     """An NTLM NEGOTIATE_MESSAGE ([MS-NLMP] §2.2.1.1)."""
 
@@ -119,7 +118,7 @@ class NtlmNegotiate(Observation):
     """Client Windows version ``major.minor.build`` from the VERSION field, when sent."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NtlmChallenge(Observation):
     """An NTLM CHALLENGE_MESSAGE ([MS-NLMP] §2.2.1.2): the server's names and OS version."""
 
@@ -144,7 +143,7 @@ class NtlmChallenge(Observation):
     """Server Windows version ``major.minor.build`` from the VERSION field, when sent."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class NtlmAuthenticate(Observation):
     """An NTLM AUTHENTICATE_MESSAGE ([MS-NLMP] §2.2.1.3): who logs on from which host."""
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SshBanner(Observation):
     """An SSH identification string (RFC 4253 §4.2): ``SSH-2.0-OpenSSH_8.2p1 Ubuntu-4ubuntu0.5``."""
 
@@ -27,7 +26,7 @@ class SshBanner(Observation):
     """Version part of ``software_version`` (``8.2p1``), when it has one."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SshKexInit(Observation):
     """An SSH_MSG_KEXINIT (RFC 4253 §7.1): the algorithms a side offers, and its HASSH."""
 

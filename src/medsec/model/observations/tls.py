@@ -6,14 +6,13 @@ sent any. Lists keep the order seen on the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TlsClientHello(Observation):
     """A ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) and its JA3/JA4 fingerprints."""
 
@@ -52,7 +51,7 @@ class TlsClientHello(Observation):
     """JA4 raw form: sorted cipher and extension lists in hex instead of their hashes."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TlsServerHello(Observation):
     """A ServerHello (or HelloRetryRequest) and its JA3S fingerprint."""
 
@@ -77,7 +76,7 @@ class TlsServerHello(Observation):
     """MD5 of ``ja3s``, lower-case hex."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class TlsCertificate(Observation):
     """An X.509 certificate sent in clear in a TLS (<= 1.2) Certificate message."""
 
@@ -124,7 +123,7 @@ class TlsCertificate(Observation):
     """SHA-256 of the DER certificate, lower-case hex."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SslV2ClientHello(Observation):
     """An SSL 2.0 CLIENT-HELLO (also sent by old TLS clients for compatibility)."""
 
@@ -135,7 +134,7 @@ class SslV2ClientHello(Observation):
     """Offered 24-bit cipher kinds (SSL 2.0 kinds and TLS suites as 0x00XXXX)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SslV2ServerHello(Observation):
     """An SSL 2.0 SERVER-HELLO: the server speaks SSL 2.0."""
 

@@ -7,13 +7,12 @@ are reduced to the scheme and, for Basic, the user name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class HttpRequest(Observation):
     """One HTTP/1.x request head (RFC 9112 §3)."""
 
@@ -45,7 +44,7 @@ class HttpRequest(Observation):
     """The ``username`` parameter of Digest credentials."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class HttpResponse(Observation):
     """One HTTP/1.x response head (RFC 9112 §4)."""
 
@@ -68,7 +67,7 @@ class HttpResponse(Observation):
     """The ``realm`` of the first challenge that has one (often names the device)."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class FhirInteraction(Observation):
     """A FHIR RESTful interaction (HL7 FHIR R4 http.html) recognised in an HTTP request."""
 
