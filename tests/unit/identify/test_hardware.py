@@ -49,3 +49,14 @@ def test_organisations_are_netaddrs_own() -> None:
     registered = {int(line.split(b",")[0]) for line in lines if line}
     free = next(o for o in range(0, 1 << 24, 4) if o not in registered)
     assert organization_of(":".join(f"{b:02x}" for b in (free << 24).to_bytes(6, "big"))) is None
+
+
+def test_every_mac_notation_names_the_same_organisation() -> None:
+    """Colon-separated MACs (as the capture stage writes them) take a fast path; other
+    notations go through netaddr: all name the same organisation."""
+    from medsec.identify.hardware import organization_of
+
+    for mac in ("00:09:fb:01:02:03", "00:09:FB:01:02:03", "00-09-FB-01-02-03", "0009.fb01.0203"):
+        assert organization_of(mac) == "Philips Patient Monitoring", mac
+    assert organization_of("00:50:C2:2E:00:01") == organization_of("00-50-c2-2e-00-01")
+    assert organization_of("not a mac") is None
