@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from medsec.inventory.vuln_rows import token
 from medsec.model.errors import RuleError
 
 
@@ -47,9 +48,12 @@ class Candidate:
     """A CPE name a device's software or OS is known by."""
 
     cpe: str
-    """CPE 2.3 formatted string; version ``*`` when identification saw none."""
+    """CPE 2.3 formatted string (vendor and product as the feeds spell them: ``net-snmp``);
+    version ``*`` when identification saw none."""
     vendor: str
     product: str
+    """Vendor and product as lookup tokens (``inventory.vuln_rows.token``: ``net_snmp``), the
+    form the store's lookups and ``cpe_vendor_product`` of a CVE's criteria use."""
     version: str | None
     attribute: str
     """``software`` or ``os``."""
@@ -115,8 +119,8 @@ def candidates(device: DeviceDescription) -> list[Candidate]:
                 out.append(
                     Candidate(
                         cpe_name("a", vendor, product, s.version),
-                        vendor,
-                        product,
+                        token(vendor),
+                        token(product),
                         s.version,
                         "software",
                         seen,
@@ -138,8 +142,8 @@ def candidates(device: DeviceDescription) -> list[Candidate]:
                 out.append(
                     Candidate(
                         cpe_name("o", vendor, product, version),
-                        vendor,
-                        product,
+                        token(vendor),
+                        token(product),
                         version,
                         "os",
                         seen,

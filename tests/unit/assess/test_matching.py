@@ -12,7 +12,7 @@ from medsec.assess.products import DeviceDescription, SoftwareSeen, candidates
 from medsec.assess.vulns.csaf import CsafReader
 from medsec.assess.vulns.cve5 import Cve5Reader
 from medsec.assess.vulns.nvd import NvdReader
-from medsec.model.vulns import Advisory, CveId, Vulnerability
+from medsec.model.vulns import Advisory, CpeMatch, CveId, Vulnerability
 
 
 def device(
@@ -150,3 +150,19 @@ def test_the_inventory_pass_equals_matching_each_device(shared_data: Path) -> No
     shared = match_inventory(devices, found, records)
     assert shared == one_by_one
     assert {m.cve_id for m in shared} >= {"CVE-2022-43272", "CVE-2022-2119"}
+
+
+def below(number: str, end_excluding: str) -> Vulnerability:
+    """A CVE of Net-SNMP versions before ``end_excluding``."""
+    criteria = "cpe:2.3:a:net-snmp:net-snmp:*:*:*:*:*:*:*:*"
+    match = CpeMatch(criteria, True, version_end_excluding=end_excluding)
+    return Vulnerability(CveId(number), "nvd", cpe_matches=(match,))
+
+
+def test_candidates_carry_lookup_tokens_and_the_feeds_spelling() -> None:
+    (snmp,) = candidates(device(("Net-SNMP", "5.7.2")))
+    assert (snmp.vendor, snmp.product) == ("net_snmp", "net_snmp")
+    assert snmp.cpe == "cpe:2.3:a:net-snmp:net-snmp:5.7.2:*:*:*:*:*:*:*"
+    hit = match(device(("Net-SNMP", "5.7.2")), below("CVE-2020-0001", "5.8"))
+    assert hit is not None and hit.certain and hit.product == ("net_snmp", "net_snmp")
+    assert match(device(("Net-SNMP", "5.7.2")), below("CVE-2020-0002", "5.7.2")) is None
