@@ -213,6 +213,16 @@ def test_sboms_attached_meet_their_cves_and_vex_clears_them(
     medsec("feeds", "import", str(vex(where / "vex-link.json", "CVE-2022-25638", link)), db=db)
     assert "CVE-2022-25638" not in by_cve(medsec("vulns", "--device", ip, db=db))
     assert "CVE-2022-25638" in by_cve(medsec("vulns", "--device", other_ip, db=db))
+    (cleared,) = medsec("vulns", "--device", ip, "--cleared", db=db)  # and why
+    assert (cleared["cve"], cleared["cleared"]) == ("CVE-2022-25638", True)
+    assert cleared["basis"] == wolfssl["basis"] and cleared["cvss"]["score"] == 7.5
+    assert cleared["vex"]["status"] == "not_affected"
+    assert cleared["vex"]["justification"] == "code_not_reachable"
+    serial = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'vex-link.json')}"
+    assert cleared["vex"]["source"] == serial and cleared["vex"]["reason"].startswith(serial)
+    table = run("vulns", "--device", ip, "--cleared", db=db)
+    assert table.returncode == 0 and "1 matches cleared by VEX on 1 devices" in table.stdout
+    assert "not affected" in table.stdout and "code_not_reachable" in table.stdout
     medsec("feeds", "import", str(vex(where / "vex-ref.json", "CVE-2020-11022", EXTENDED_JQUERY)),
            db=db)  # fmt: skip
     assert "CVE-2020-11022" not in by_cve(medsec("vulns", "--device", other_ip, db=db))

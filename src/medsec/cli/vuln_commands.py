@@ -25,14 +25,28 @@ def vulns(
         bool,
         typer.Option("--certain", help="Only matches whose version was seen in the range."),
     ] = False,
+    cleared: Annotated[
+        bool,
+        typer.Option(
+            "--cleared",
+            help="Instead, the matches a VEX statement took away (not affected, fixed), "
+            "each with its status, justification and source document.",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Vulnerabilities that apply to devices, KEV first then by CVSS, each with its basis."""
+    """Vulnerabilities that apply to devices, KEV first then by CVSS, each with its basis
+    (--cleared: those a supplier's VEX says do not apply, and why)."""
     _use_db(db)
     with state.store() as store:
         rows = vulns_service.list_vulnerabilities(
-            store, device=device, kev_only=kev, min_cvss=min_cvss, certain_only=certain
+            store,
+            device=device,
+            kev_only=kev,
+            min_cvss=min_cvss,
+            certain_only=certain,
+            cleared=cleared,
         )
     if as_json:  # row by row: an inventory's matches run to hundreds of thousands
         out = sys.stdout
@@ -42,6 +56,9 @@ def vulns(
             text = json.dumps(vulns_service.vulnerability_json(r), indent=2)
             out.write("  " + text.replace("\n", "\n  "))
         out.write("\n]\n" if rows else "]\n")
+        return
+    if cleared:
+        _print_cleared(rows)
         return
     _print_table(
         f"{len(rows)} vulnerabilities on {len({r.device_id for r in rows})} devices",
@@ -57,5 +74,26 @@ def vulns(
                 r.basis,
             )
             for r in rows
+        ),
+    )
+
+
+def _print_cleared(rows: list[vulns_service.DeviceVulnerability]) -> None:
+    _print_table(
+        f"{len(rows)} matches cleared by VEX on {len({r.device_id for r in rows})} devices",
+        ("device", "CVE", "CVSS", "VEX", "justification", "document", "why", "match was"),
+        (
+            (
+                r.device,
+                r.cve_id,
+                f"{r.cvss_score:.1f} {r.severity or ''}".strip() if r.cvss_score else "-",
+                r.vex.status.replace("_", " "),
+                r.vex.justification or "-",
+                r.vex.source or "-",
+                r.vex.reason,
+                r.basis,
+            )
+            for r in rows
+            if r.vex is not None
         ),
     )

@@ -59,6 +59,33 @@ class DeviceVulnerability:
     advisories: tuple[str, ...]
     remediations: tuple[str, ...]
     """What the advisories say to do (vendor fixes first)."""
+    vex: VexClearance | None = None
+    """For a match a VEX statement took away (``list_vulnerabilities(cleared=True)``): the
+    statement; None for a match that stands."""
+
+    @property
+    def cleared(self) -> bool:
+        return self.vex is not None
+
+
+@dataclass(frozen=True, slots=True)
+class VexClearance:
+    """Why a match is gone: the VEX statement that says the product is not affected or fixed."""
+
+    status: str
+    """``not_affected`` or ``fixed``."""
+    justification: str | None
+    """The supplier's justification (``code_not_reachable``...), when given."""
+    detail: str | None
+    source: str
+    """The document that said it (serial number, tracking id, file name)."""
+    reason: str
+    """In one sentence, naming the product or component the statement was about."""
+
+    @classmethod
+    def of(cls, cleared: Cleared) -> VexClearance:
+        s = cleared.statement
+        return cls(s.status, s.justification, s.detail, s.source, cleared.reason)
 
 
 def describe(device: DeviceView) -> DeviceDescription:
@@ -182,14 +209,21 @@ def list_vulnerabilities(
     kev_only: bool = False,
     min_cvss: float | None = None,
     certain_only: bool = False,
+    cleared: bool = False,
 ) -> list[DeviceVulnerability]:
-    """Vulnerabilities of the inventory's devices (or of one device: id, IP or MAC)."""
+    """Vulnerabilities of the inventory's devices (or of one device: id, IP or MAC);
+    ``cleared``: instead, the matches a VEX statement took away, each with the statement."""
     devices = find_devices(store, device) if device else store.devices(DeviceQuery())
     assessment = device_matches(store, devices)
-    kev, epss = store.exploitation({m.cve_id for m in assessment.matches})
+    found: list[tuple[VulnMatch, VexClearance | None]] = (
+        [(c.match, VexClearance.of(c)) for c in assessment.cleared]
+        if cleared
+        else [(m, None) for m in assessment.matches]
+    )
+    kev, epss = store.exploitation({m.cve_id for m, _ in found})
     shown = {d.id: shown_name(d) for d in devices}
     out = []
-    for m in assessment.matches:
+    for m, vex in found:
         ids, fixes, advisory_metric = _advisory_facts(assessment.advisories, m.cve_id)
         record = assessment.vulnerabilities.get(m.cve_id)
         metric = best_metric(record.metrics) if record else None
@@ -215,6 +249,7 @@ def list_vulnerabilities(
             epss_percentile=score.percentile if score else None,
             advisories=ids,
             remediations=fixes,
+            vex=vex,
         )
         if kev_only and not row.kev:
             continue
@@ -228,6 +263,9 @@ def list_vulnerabilities(
 
 
 def vulnerability_json(row: DeviceVulnerability) -> dict[str, Any]:
+    """One row of ``medsec vulns --json``; ``cleared`` and ``vex`` (status, justification,
+    detail, source, reason) say whether a VEX statement took the match away
+    (``medsec vulns --cleared``) and which."""
     return {
         "device_id": row.device_id,
         "device": row.device,
@@ -249,4 +287,16 @@ def vulnerability_json(row: DeviceVulnerability) -> dict[str, Any]:
         "epss_percentile": row.epss_percentile,
         "advisories": list(row.advisories),
         "remediations": list(row.remediations),
+        "cleared": row.cleared,
+        "vex": (
+            {
+                "status": row.vex.status,
+                "justification": row.vex.justification,
+                "detail": row.vex.detail,
+                "source": row.vex.source,
+                "reason": row.vex.reason,
+            }
+            if row.vex
+            else None
+        ),
     }
