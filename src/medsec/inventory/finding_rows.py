@@ -10,7 +10,9 @@ inventory holds now, in one transaction:
 - a finding of a present device that is no longer seen is marked ``matched = false``; if
   its status is ``open`` and was set by medsec, it is closed as ``remediated`` by ``medsec``
   (``no longer matches: <basis>``: the software was updated, or identification no longer
-  sees the vulnerable version).
+  sees the vulnerable version) - or, when a supplier's VEX statement took the match away,
+  with the why the refresh is given for it (``cleared by a supplier VEX (not_affected,
+  justification ...): <document> says ...``), so the history says who said so.
 
 A status a person set is never changed by a refresh. Findings of devices no longer in the
 inventory are left as they are (a device that is not seen is not a device that was fixed).
@@ -377,9 +379,11 @@ def refresh(
     seen: Sequence[FindingFacts],
     present: Iterable[str],
     now: datetime,
+    cleared: Mapping[tuple[str, str], str] | None = None,
 ) -> RefreshCounts:
     """Write a refresh: ``seen`` are the findings matched now on the devices whose keys are
-    ``present`` (see the module's docstring)."""
+    ``present`` (see the module's docstring); ``cleared``: why, by (device key, CVE), a match
+    no longer seen was taken away by a VEX statement."""
     f, h = _table(FindingRow), _table(FindingHistoryRow)
     devices = {k[:300] for k in present}
     stored = {
@@ -449,10 +453,11 @@ def refresh(
     for start in range(0, len(gone), BATCH):
         ids = [row.id for row in gone[start : start + BATCH]]
         conn.execute(update(f).where(f.c.id.in_(ids)).values(matched=False))
+    vex = {(k[:300], cve): why for (k, cve), why in (cleared or {}).items()}
     for row in gone:
         if row.status == "open" and row.status_auto:
             if _set_status(conn, row.id, "open", "remediated", now, auto_only=True):
-                why = f"no longer matches: {row.basis}"
+                why = vex.get((row.device_key, row.cve_id)) or f"no longer matches: {row.basis}"
                 history.append(_history(row.id, now, MEDSEC, True, "open", "remediated", why))
                 closed += 1
                 closed_ids.append(row.id)

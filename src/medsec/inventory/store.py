@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -1131,12 +1131,17 @@ class Store:
         present: Iterable[str],
         *,
         now: datetime | None = None,
+        cleared: Mapping[tuple[str, str], str] | None = None,
     ) -> finding_rows.RefreshCounts:
         """Write what the matching sees now on the devices whose keys are ``present`` (one
         transaction): new findings open, known ones updated, open ones whose match has gone
-        closed as remediated by medsec; a status a person set is never changed."""
+        closed as remediated by medsec (``cleared``: why, by device key and CVE, a VEX
+        statement took a match away - the history says so); a status a person set is never
+        changed."""
         with self._errors("write the inventory"), self._write() as conn:
-            return finding_rows.refresh(conn, self._insert, seen, present, now or datetime.now(UTC))
+            return finding_rows.refresh(
+                conn, self._insert, seen, present, now or datetime.now(UTC), cleared
+            )
 
     def findings(
         self, q: finding_rows.FindingQuery | None = None

@@ -7,7 +7,9 @@ gives one), KEV and its due date, EPSS, the CSAF advisories and the CVE's vendor
 vendor's remediation text, the disclosure date, patient-safety impact, the risk class and the
 HICP deadlines (``assess.deadlines``, timeframes from ``rules/vulns/response_timeframes.yaml``
 and the site's rule directories). Statuses follow the workflow of ``inventory.finding_rows``;
-a refresh never changes a status a person set.
+a refresh never changes a status a person set. A finding medsec opened whose match a
+supplier's VEX statement took away is closed with the statement (status, justification,
+document) in its history.
 
 JSON form of a finding (``medsec findings --json``, ``medsec finding ID --json``; stable:
 fields are only ever added)::
@@ -56,6 +58,7 @@ from medsec.assess.deadlines import (
     score_vector,
 )
 from medsec.assess.matching import VulnMatch
+from medsec.assess.vex import Cleared
 from medsec.inventory import DeviceQuery, DeviceView, Store
 from medsec.inventory.finding_rows import (
     STATUSES,
@@ -225,15 +228,33 @@ def _facts(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Observed:
+    """What the matching sees on the devices now."""
+
+    findings: list[FindingFacts]
+    cleared: dict[tuple[str, str], str]
+    """Why, by (device key, CVE), a VEX statement took a match away (for the history of a
+    finding it closes)."""
+
+
+def vex_why(cleared: Cleared) -> str:
+    """How a finding's history says a supplier's VEX statement cleared its match."""
+    s = cleared.statement
+    justification = f", justification {s.justification}" if s.justification else ""
+    return f"cleared by a supplier VEX ({s.status}{justification}): {cleared.reason}"
+
+
 def observed_findings(
     store: Store,
     devices: Sequence[DeviceView],
     timeframes: Timeframes,
     *,
     now: datetime,
-) -> list[FindingFacts]:
+) -> Observed:
     """What the matching sees on ``devices`` now, as finding facts (deadlines counted from
-    the stored first sight of each finding, ``now`` for new ones)."""
+    the stored first sight of each finding, ``now`` for new ones), and the matches a VEX
+    statement took away."""
     assessment = device_matches(store, devices)
     kev, epss = store.exploitation({m.cve_id for m in assessment.matches})
     seen_before = store.finding_first_seen()
@@ -255,7 +276,12 @@ def observed_findings(
                 timeframes,
             )
         )
-    return out
+    cleared: dict[tuple[str, str], str] = {
+        (by_id[c.match.device_id].key, c.match.cve_id): vex_why(c)
+        for c in assessment.cleared
+        if c.match.device_id in by_id
+    }
+    return Observed(out, cleared)
 
 
 def refresh_findings(
@@ -271,7 +297,9 @@ def refresh_findings(
     timeframes = timeframes or load_timeframes(site_dirs)
     devices = store.devices(DeviceQuery())
     seen = observed_findings(store, devices, timeframes, now=now)
-    return store.refresh_findings(seen, [d.key for d in devices], now=now)
+    return store.refresh_findings(
+        seen.findings, [d.key for d in devices], now=now, cleared=seen.cleared
+    )
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -150,6 +150,20 @@ def test_an_open_finding_whose_match_goes_is_closed_and_reopened_by_medsec(store
     assert store.finding_history(closed.id)[-1].why == f"matches again: {facts().basis}"
 
 
+def test_a_finding_a_vex_cleared_is_closed_with_the_statement(store: Store) -> None:
+    store.refresh_findings([facts(), facts(PUMP, "CVE-2020-25158")], [PACS, PUMP], now=T0)
+    why = "cleared by a supplier VEX (not_affected, justification code_not_reachable): ..."
+    cleared = {(PACS, "CVE-2022-43272"): why, (PUMP, "CVE-2020-25158"): "not used: still seen"}
+    later = T0 + timedelta(days=1)
+    done = store.refresh_findings([facts(PUMP, "CVE-2020-25158")], [PACS, PUMP], now=later,
+                                  cleared=cleared)  # fmt: skip
+    assert (done.closed, done.updated) == (1, 1)
+    assert (one(store).status, one(store).matched) == ("remediated", False)
+    assert store.finding_history(one(store).id)[-1].why == why
+    pump = one(store, "CVE-2020-25158", PUMP)
+    assert [c.why for c in store.finding_history(pump.id)][-1].startswith("matched: ")
+
+
 def test_findings_of_devices_not_in_the_inventory_are_left_alone(store: Store) -> None:
     store.refresh_findings([facts(PUMP, "CVE-2020-25158")], [PUMP], now=T0)
     done = store.refresh_findings([], [PACS], now=T0 + timedelta(days=1))

@@ -4,45 +4,15 @@ store by the same tokens the feeds are stored under (``net-snmp`` and ``net_snmp
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from medsec.inventory import Store, database_url
-from medsec.inventory.device_rows import DeviceRow
-from medsec.model.vulns import CpeMatch, CveId, VexStatement, Vulnerability
+from medsec.model.vulns import CveId, VexStatement
 from medsec.service.vulns import list_vulnerabilities, vulnerability_json
 
-T0 = datetime(2024, 5, 1, tzinfo=UTC)
-
-
-def device(key: str, ip: str, *software: tuple[str, str | None]) -> DeviceRow:
-    record: dict[str, Any] = {
-        "software": [{"name": n, "version": v, "confidence": 80} for n, v in software]
-    }
-    return DeviceRow(
-        key=key,
-        first_seen=T0,
-        last_seen=T0 + timedelta(hours=1),
-        category="workstation",
-        medical=False,
-        vendor=None,
-        model=None,
-        os=None,
-        handles_phi=False,
-        record=record,
-        addresses=(("ip", ip, 10, T0, T0 + timedelta(hours=1)),),
-    )
-
-
-def cve(number: str, criteria: str, *, end_excluding: str) -> Vulnerability:
-    return Vulnerability(
-        CveId(number),
-        "nvd",
-        cpe_matches=(CpeMatch(criteria, True, version_end_excluding=end_excluding),),
-    )
+from tests_support.vuln_store import NET_SNMP, cve, device
 
 
 @pytest.fixture
@@ -59,13 +29,12 @@ def test_products_spelled_with_a_hyphen_meet_their_cves(store: Store) -> None:
             device("ip:10.0.0.3", "10.0.0.3", ("FileZilla Server", "0.9.59")),
         ]
     )
-    snmp = "cpe:2.3:a:net-snmp:net-snmp:*:*:*:*:*:*:*:*"
     pure = "cpe:2.3:a:pureftpd:pure-ftpd:*:*:*:*:*:*:*:*"
     filezilla = "cpe:2.3:a:filezilla-project:filezilla_server:*:*:*:*:*:*:*:*"
     store.import_feed_records(
         [
-            cve("CVE-2020-0001", snmp, end_excluding="5.8"),
-            cve("CVE-2020-0002", snmp, end_excluding="5.7.2"),
+            cve("CVE-2020-0001", NET_SNMP, end_excluding="5.8"),
+            cve("CVE-2020-0002", NET_SNMP, end_excluding="5.7.2"),
             cve("CVE-2020-0003", pure, end_excluding="1.0.48"),
             cve("CVE-2020-0004", filezilla, end_excluding="0.9.60"),
         ]
@@ -81,7 +50,6 @@ def test_products_spelled_with_a_hyphen_meet_their_cves(store: Store) -> None:
 
 
 def test_matches_a_vex_cleared_are_listed_with_the_statement(store: Store) -> None:
-    snmp = "cpe:2.3:a:net-snmp:net-snmp:*:*:*:*:*:*:*:*"
     store.replace_devices(
         [
             device("ip:10.0.0.1", "10.0.0.1", ("Net-SNMP", "5.7.2")),
@@ -90,7 +58,7 @@ def test_matches_a_vex_cleared_are_listed_with_the_statement(store: Store) -> No
     )
     store.import_feed_records(
         [
-            cve("CVE-2020-0001", snmp, end_excluding="5.8"),
+            cve("CVE-2020-0001", NET_SNMP, end_excluding="5.8"),
             VexStatement(
                 CveId("CVE-2020-0001"),
                 "not_affected",
