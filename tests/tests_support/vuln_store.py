@@ -12,10 +12,24 @@ T0 = datetime(2024, 5, 1, tzinfo=UTC)
 NET_SNMP = "cpe:2.3:a:net-snmp:net-snmp:*:*:*:*:*:*:*:*"
 
 
-def device(key: str, ip: str, *software: tuple[str, str | None]) -> DeviceRow:
-    """A device at ``ip`` seen running ``software`` (name, version)."""
+def device(
+    key: str,
+    ip: str,
+    *software: tuple[str, str | None],
+    vendor: str | None = None,
+    model: str | None = None,
+    firmware: str | None = None,
+) -> DeviceRow:
+    """A device at ``ip`` seen running ``software`` (name, version), of ``vendor`` and
+    ``model`` with ``firmware`` if given (each identified with confidence 80)."""
+    stated = {"vendor": vendor, "model": model, "firmware_version": firmware}
     record: dict[str, Any] = {
-        "software": [{"name": n, "version": v, "confidence": 80} for n, v in software]
+        "software": [{"name": n, "version": v, "confidence": 80} for n, v in software],
+        "attributes": {
+            name: {"value": value, "confidence": 80}
+            for name, value in stated.items()
+            if value is not None
+        },
     }
     return DeviceRow(
         key=key,
@@ -23,8 +37,8 @@ def device(key: str, ip: str, *software: tuple[str, str | None]) -> DeviceRow:
         last_seen=T0 + timedelta(hours=1),
         category="workstation",
         medical=False,
-        vendor=None,
-        model=None,
+        vendor=vendor,
+        model=model,
         os=None,
         handles_phi=False,
         record=record,

@@ -46,6 +46,10 @@ class VulnMatch:
     """The (vendor, product) CPE tokens of what matched (None for advisory matches)."""
     version: str | None = None
     """The version seen of it, if any."""
+    product_ids: tuple[str, ...] = ()
+    """For an advisory match: the CSAF product ids (of the advisory ``source`` names) the
+    device is taken for - those whose range holds the version seen, if any - which
+    per-product scores (``CvssMetric.products``) are looked up by."""
 
 
 def _bounds(m: CpeMatch) -> str:
@@ -261,23 +265,26 @@ def match_advisory(
     for v in advisory.vulnerabilities:
         if v.cve_id is None:
             continue
-        for product_id, status in v.products:
-            if status != "affected" or product_id not in hits:
-                continue
-            certain, what = hits[product_id]
-            out.append(
-                VulnMatch(
-                    device.device_id,
-                    v.cve_id,
-                    f"csaf:{advisory.tracking_id}",
-                    certain,
-                    confidence if certain else confidence // 2,
-                    f"vendor {device.vendor} and model {device.model} (confidence "
-                    f"{confidence}) are {what}, affected by {v.cve_id} per "
-                    f"{advisory.tracking_id}",
-                )
+        affected = list(
+            dict.fromkeys(p for p, status in v.products if status == "affected" and p in hits)
+        )
+        if not affected:
+            continue
+        matched = [p for p in affected if hits[p][0]] or affected  # in range, if any is
+        certain, what = hits[matched[0]]
+        out.append(
+            VulnMatch(
+                device.device_id,
+                v.cve_id,
+                f"csaf:{advisory.tracking_id}",
+                certain,
+                confidence if certain else confidence // 2,
+                f"vendor {device.vendor} and model {device.model} (confidence "
+                f"{confidence}) are {what}, affected by {v.cve_id} per "
+                f"{advisory.tracking_id}",
+                product_ids=tuple(matched),
             )
-            break
+        )
     return out
 
 

@@ -75,7 +75,6 @@ from medsec.inventory.finding_rows import (
     StatusChange,
     UnknownFinding,
 )
-from medsec.inventory.vuln_rows import best_metric
 from medsec.model.errors import FindingError
 from medsec.model.vulns import (
     Advisory,
@@ -86,7 +85,7 @@ from medsec.model.vulns import (
     Vulnerability,
 )
 from medsec.service.devices import find_devices, shown_name
-from medsec.service.vulns import device_matches
+from medsec.service.vulns import device_matches, pick, scores
 
 __all__ = [
     "STATUSES",
@@ -173,10 +172,9 @@ def _facts(
     first_seen: date,
     timeframes: Timeframes,
 ) -> FindingFacts:
-    own = tuple(record.metrics) if record else ()
-    stated = tuple(m for _, v in advisories for m in v.metrics)
-    metric = best_metric(own) or best_metric(stated)
-    v4 = best_metric(m for m in (*own, *stated) if m.version == "4.0")
+    tiers = scores(match, record, advisories)
+    metric = pick(tiers)
+    v4 = pick(tiers, "4.0")
     fda_class = device.record.get("fda_class")
     safety = patient_safety_impact(
         device.medical, fda_class if isinstance(fda_class, int) else None, timeframes

@@ -28,7 +28,7 @@ from medsec.assess.vex import Cleared, SbomComponent, apply_vex
 from medsec.assess.vulns.vendors import VendorNames, shipped_vendor_names
 from medsec.inventory import DeviceQuery, DeviceView, Store
 from medsec.inventory.vuln_rows import best_metric, token
-from medsec.model.vulns import Advisory, CvssMetric, Vulnerability
+from medsec.model.vulns import Advisory, AdvisoryVulnerability, CvssMetric, Vulnerability
 from medsec.service.devices import find_devices, shown_name
 from medsec.service.sboms import Carried, carried_sboms
 
@@ -185,21 +185,68 @@ def device_matches(
     return Assessment(kept, records, advisories, list(gone.values()))
 
 
+def _for_products(
+    metrics: Sequence[CvssMetric], products: frozenset[str]
+) -> tuple[tuple[CvssMetric, ...], bool]:
+    """The scores of one advisory's vulnerability that apply to ``products`` (its product
+    ids the match rests on), and whether they name them: those naming one of them; else those
+    for the whole vulnerability; else - all for other products - the highest of each CVSS
+    version."""
+    named = tuple(m for m in metrics if products & set(m.products))
+    if named:
+        return named, True
+    general = tuple(m for m in metrics if not m.products)
+    if general:
+        return general, False
+    highest: dict[str, CvssMetric] = {}
+    for m in metrics:
+        if m.version not in highest or m.base_score > highest[m.version].base_score:
+            highest[m.version] = m
+    return tuple(highest.values()), False
+
+
+def scores(
+    match: VulnMatch,
+    record: Vulnerability | None,
+    stated: Iterable[tuple[Advisory, AdvisoryVulnerability]],
+) -> tuple[tuple[CvssMetric, ...], ...]:
+    """The CVSS scores a match may show, in tiers, the most specific first: the advisories'
+    scores for the very product the match rests on (CSAF scores name the product ids they are
+    for; ``VulnMatch.product_ids``); the CVE record's own; the advisories' other scores (for
+    the whole vulnerability, else the highest of those for other products)."""
+    named: list[CvssMetric] = []
+    other: list[CvssMetric] = []
+    for a, v in stated:
+        own = match.source == f"csaf:{a.tracking_id}"
+        found, names = _for_products(v.metrics, frozenset(match.product_ids if own else ()))
+        (named if names else other).extend(found)
+    return tuple(named), tuple(record.metrics if record else ()), tuple(other)
+
+
+def pick(tiers: Iterable[Iterable[CvssMetric]], version: str | None = None) -> CvssMetric | None:
+    """The score to show (``best_metric``) of the first tier that has one (of ``version``)."""
+    for tier in tiers:
+        found = best_metric(m for m in tier if version is None or m.version == version)
+        if found is not None:
+            return found
+    return None
+
+
 def _advisory_facts(
     advisories: Iterable[Advisory], cve: str
-) -> tuple[tuple[str, ...], tuple[str, ...], CvssMetric | None]:
+) -> tuple[tuple[str, ...], tuple[str, ...], list[tuple[Advisory, AdvisoryVulnerability]]]:
     ids: list[str] = []
     fixes: list[str] = []
-    metrics: list[CvssMetric] = []
+    stated: list[tuple[Advisory, AdvisoryVulnerability]] = []
     for a in advisories:
         for v in a.vulnerabilities:
             if v.cve_id != cve:
                 continue
             ids.append(a.tracking_id)
-            metrics.extend(v.metrics)
+            stated.append((a, v))
             ranked = sorted(v.remediations, key=lambda r: r.category != "vendor_fix")
             fixes.extend(f"{r.category}: {r.details}" for r in ranked[:3])
-    return tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(fixes)), best_metric(metrics)
+    return tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(fixes)), stated
 
 
 def list_vulnerabilities(
@@ -224,10 +271,8 @@ def list_vulnerabilities(
     shown = {d.id: shown_name(d) for d in devices}
     out = []
     for m, vex in found:
-        ids, fixes, advisory_metric = _advisory_facts(assessment.advisories, m.cve_id)
-        record = assessment.vulnerabilities.get(m.cve_id)
-        metric = best_metric(record.metrics) if record else None
-        metric = metric or advisory_metric
+        ids, fixes, stated = _advisory_facts(assessment.advisories, m.cve_id)
+        metric = pick(scores(m, assessment.vulnerabilities.get(m.cve_id), stated))
         known = kev.get(m.cve_id)
         score = epss.get(m.cve_id)
         row = DeviceVulnerability(

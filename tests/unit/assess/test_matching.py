@@ -88,6 +88,8 @@ def test_an_advisory_applies_to_its_vendor_and_model_in_range(shared_data: Path)
     hits = match_advisory(old, vue)
     assert hits and all(h.certain and h.source == "csaf:ICSMA-24-200-01" for h in hits)
     assert "12.2.1" in hits[0].basis
+    products = {p.product_id for p in vue.products}
+    assert all(h.product_ids and set(h.product_ids) <= products for h in hits)
     assert match_advisory(fixed, vue) == []
     maybe = match_advisory(unknown, vue)
     assert maybe and not any(h.certain for h in maybe)
