@@ -119,10 +119,21 @@ def facts(conn: Connection, batch: int = 10_000) -> list[Fact]:
     columns: list[ColumnElement[Any]] = [literal_column(f"{table}.{n}") for n in names]
     columns.append(cast(ObservationRow.facts, Text).label("facts"))
     stmt = select(*columns).select_from(ObservationRow).order_by(ObservationRow.id)
-    with conn.execution_options(yield_per=batch).execute(stmt) as result:
-        out = list(_facts_of(result))
+    sql = str(stmt.compile(dialect=conn.dialect))
+    # the driver's own cursor: SQLAlchemy's result machinery costs more than the rows do
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        out = list(_facts_of(_batches(cursor, batch)))
+    finally:
+        cursor.close()
     out.sort(key=_time_of)
     return out
+
+
+def _batches(cursor: Any, size: int) -> Iterator[Any]:
+    while rows := cursor.fetchmany(size):
+        yield from rows
 
 
 _time_of = attrgetter("ts_ns")
