@@ -1,7 +1,7 @@
 """``medsec findings`` end to end on real traffic and real feeds: the DCMTK 3.6.7 seen on the
 wire gets a finding for CVE-2022-43272 (CVSS 7.5: an uncontrolled risk, due 30 and 60 days
-after its publication on 2022-12-02), worked through the status workflow with its history,
-and refreshes keep what a person set."""
+after its publication on 2022-12-02) as soon as the feeds are imported, worked through the
+status workflow with its history, and refreshes keep what a person set."""
 
 from __future__ import annotations
 
@@ -44,12 +44,22 @@ def test_findings_of_dcmtk_on_the_wire_through_the_workflow(
 ) -> None:
     db = tmp_path / "f.db"
     capture = shared_data / "pcap/loopback_generated/dicom_dcmtk367_pynetdicom304_loopback.pcap"
-    medsec("discover", str(capture), db=db)
-    medsec("feeds", "import", str(shared_data / "advisories"), db=db)
-    assert medsec("findings", db=db) == []  # nothing until a refresh
-
-    counts = medsec("findings", "refresh", db=db)
+    assert medsec("discover", str(capture), db=db)["findings"] is None  # no feeds: no work
+    imported = run("feeds", "import", str(shared_data / "advisories"), "--json", db=db)
+    assert imported.returncode == 0, imported.stderr
+    counts = json.loads(imported.stdout)["findings"]  # the findings follow the feeds
     assert counts["created"] == counts["total"] >= 1 and counts["closed"] == 0
+    assert f"findings: {counts['created']} new, 0 closed" in imported.stderr
+    explicit = medsec("findings", "refresh", db=db)  # the same refresh: nothing new
+    assert (explicit["created"], explicit["updated"]) == (0, counts["total"])
+
+    # with feeds, a discovery that identified devices refreshes them too
+    other = shared_data / "pcap/loopback_generated/sdc11073_v3_wsdiscovery_soap_loopback.pcap"
+    discovered = run("discover", str(other), "--json", db=db)
+    assert discovered.returncode == 0, discovered.stderr
+    after = json.loads(discovered.stdout)["findings"]
+    assert after["total"] >= counts["total"] and after["closed"] == 0
+    assert f"findings: {after['created']} new, 0 closed" in discovered.stderr
     (finding,) = [f for f in medsec("findings", db=db) if f["cve"] == CVE]
     assert finding["device"] == "127.0.0.1" and finding["device_key"] == "ip:127.0.0.1"
     assert (finding["status"], finding["status_by"], finding["matched"]) == ("open", "medsec", True)

@@ -13,6 +13,7 @@ from medsec.cli.main import DbOption, JsonOption, _print_json, _print_table, _us
 from medsec.cli.progress import stderr
 from medsec.service import feeds as feeds_service
 from medsec.service import sboms as sboms_service
+from medsec.service.inventory import Store
 
 feeds_app = typer.Typer(
     help="Vulnerability feeds: NVD, CVE 5, CSAF advisories, KEV, EPSS, SBOMs, VEX.",
@@ -59,15 +60,15 @@ def import_(
 ) -> None:
     """Import feeds from files: the format of each is recognised by its content; importing
     again updates and never duplicates. With --attach-model or --attach-device every file
-    must be an SBOM (CycloneDX, SPDX); each SBOM is attached once imported."""
+    must be an SBOM (CycloneDX, SPDX); each SBOM is attached once imported. The findings are
+    then brought up to date (as by findings refresh)."""
     _use_db(db)
     files = feeds_service.feed_files(paths)
     attaching = attach_model is not None or attach_device is not None
     if attaching:
         sboms_service.check_sbom_files(files)
-    with (
-        state.store() as store,
-        Progress(
+    with state.store() as store:
+        with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TaskProgressColumn(),
@@ -75,34 +76,38 @@ def import_(
             TimeElapsedColumn(),
             console=stderr,
             disable=not stderr.is_terminal,
-        ) as progress,
-    ):
-        target = (
-            sboms_service.attach_target(store, model=attach_model, device=attach_device)
-            if attaching
-            else None
-        )
-        task = progress.add_task("feeds", total=len(files), records=0)
-        done_records = 0
-        results = []
-        attached: list[tuple[Path, str]] = []
-        for path in files:
-            progress.update(task, description=path.name[:40])
+        ) as progress:
+            target = (
+                sboms_service.attach_target(store, model=attach_model, device=attach_device)
+                if attaching
+                else None
+            )
+            task = progress.add_task("feeds", total=len(files), records=0)
+            done_records = 0
+            results = []
+            attached: list[tuple[Path, str]] = []
+            for path in files:
+                progress.update(task, description=path.name[:40])
 
-            def tick(_path: Path, records: int, before: int = done_records) -> None:
-                progress.update(task, records=before + records)
+                def tick(_path: Path, records: int, before: int = done_records) -> None:
+                    progress.update(task, records=before + records)
 
-            if target is None:
-                result = feeds_service.import_file(store, path, progress=tick)
-            else:
-                result, views = sboms_service.import_attached(store, path, target, tick)
-                attached.extend((path, f"SBOM {v.id} ({v.subject})") for v in views)
-            done_records += result.records
-            results.append(result)
-            progress.update(task, advance=1, records=done_records)
+                if target is None:
+                    result = feeds_service.import_file(store, path, progress=tick)
+                else:
+                    result, views = sboms_service.import_attached(store, path, target, tick)
+                    attached.extend((path, f"SBOM {v.id} ({v.subject})") for v in views)
+                done_records += result.records
+                results.append(result)
+                progress.update(task, advance=1, records=done_records)
         totals = store.feed_totals()
+        findings = _refresh_findings(store)
     if as_json:
-        out: dict[str, Any] = {"files": [_row(r) for r in results], "totals": totals}
+        out: dict[str, Any] = {
+            "files": [_row(r) for r in results],
+            "totals": totals,
+            "findings": findings[0] if findings else None,
+        }
         if target is not None:
             out["attached"] = {
                 "kind": target.kind,
@@ -134,8 +139,22 @@ def import_(
                 ("file", "SBOM"),
                 ((str(p), s) for p, s in attached),
             )
+    if findings is not None:
+        stderr.print(findings[1], highlight=False)
     if any(r.status in ("failed", "partial") for r in results):
         sys.exit(1)
+
+
+def _refresh_findings(store: Store) -> tuple[dict[str, int], str] | None:
+    """The findings brought up to date with what was imported (JSON, one line); None when
+    no vulnerability feed was ever imported."""
+    from medsec.service import findings as findings_service
+
+    with stderr.status("refreshing findings ..."):
+        done = findings_service.refresh_if_fed(store, state.settings.rule_dirs)
+    if done is None:
+        return None
+    return findings_service.refresh_json(done), findings_service.refresh_line(done)
 
 
 @feeds_app.command()

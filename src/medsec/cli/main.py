@@ -147,10 +147,20 @@ def discover(
         raise typer.BadParameter("give capture files or --interface, not both nor neither")
     store = state.store()
     identified = None
+    findings: tuple[dict[str, int], str] | None = None
     with store:
         outcomes = _run_discover(store, captures or [], interface, duration, inspect)
         if inspect and any(not o.skipped and o.stats is not None for o in outcomes):
             identified = _run_identify(store)
+            if store.has_vulnerability_feeds():  # else nothing to match: one cheap query
+                from medsec.service import findings as findings_service
+
+                with stderr.status("refreshing findings ..."):
+                    done = findings_service.refresh_findings(store, state.settings.rule_dirs)
+                findings = (
+                    findings_service.refresh_json(done),
+                    findings_service.refresh_line(done),
+                )
         totals = store.totals()
     if as_json:
         _print_json(
@@ -164,6 +174,7 @@ def discover(
                     "flows": totals.flows,
                 },
                 "devices": _identify_row(identified) if identified else None,
+                "findings": findings[0] if findings else None,
                 "database": store.url,
             }
         )
@@ -171,6 +182,8 @@ def discover(
         _print_discover_table(outcomes, totals, store.url)
         if identified:
             _print_identified(identified)
+    if findings is not None:
+        stderr.print(findings[1], highlight=False)
     failed = [o for o in outcomes if o.error]
     for o in failed:
         stderr.print(f"[red]error:[/red] {one_line(o.error or '')}", highlight=False)

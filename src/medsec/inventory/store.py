@@ -1047,6 +1047,12 @@ class Store:
         with self._errors("read the inventory"), self._read() as conn:
             return vuln_rows.counts(conn)
 
+    def has_vulnerability_feeds(self) -> bool:
+        """Whether any vulnerability or advisory was imported (anything to match devices
+        against): one cheap query."""
+        with self._errors("read the inventory"), self._read() as conn:
+            return vuln_rows.anything_to_match(conn)
+
     def vulnerabilities_for_products(self, pairs: Iterable[tuple[str, str]]) -> list[Vulnerability]:
         """Stored vulnerabilities naming one of the (vendor, product) CPE tokens."""
         with self._errors("read the inventory"), self._read() as conn:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from types import UnionType
 from typing import Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
-from sqlalchemy import Connection, Table, delete, func, select, tuple_, update
+from sqlalchemy import Connection, Table, delete, exists, func, select, tuple_, update
 
 from medsec.inventory.vuln_models import (
     AdvisoryCveRow,
@@ -440,6 +440,13 @@ def counts(conn: Connection) -> dict[str, int]:
     ):
         out[name] = int(conn.execute(select(func.count()).select_from(_table(model))).scalar_one())
     return out
+
+
+def anything_to_match(conn: Connection) -> bool:
+    """Whether the store holds a vulnerability or an advisory: what devices are matched
+    against (one query that stops at the first row)."""
+    found = exists(select(_table(VulnerabilityRow).c.id)) | exists(select(_table(AdvisoryRow).c.id))
+    return bool(conn.execute(select(found)).scalar_one())
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -104,7 +104,9 @@ __all__ = [
     "list_findings",
     "overdue_of",
     "refresh_findings",
+    "refresh_if_fed",
     "refresh_json",
+    "refresh_line",
     "set_finding_status",
 ]
 
@@ -298,6 +300,24 @@ def refresh_findings(
     return store.refresh_findings(
         seen.findings, [d.key for d in devices], now=now, cleared=seen.cleared
     )
+
+
+def refresh_if_fed(
+    store: Store,
+    site_dirs: Sequence[Path] = (),
+    *,
+    now: datetime | None = None,
+) -> RefreshCounts | None:
+    """``refresh_findings`` after an import or a discovery - None, at the cost of one query,
+    when no vulnerability feed was ever imported (nothing to match)."""
+    if not store.has_vulnerability_feeds():
+        return None
+    return refresh_findings(store, site_dirs, now=now)
+
+
+def refresh_line(counts: RefreshCounts) -> str:
+    """What a command that refreshed the findings by the way says of it, in one line."""
+    return f"findings: {counts.created} new, {counts.closed} closed"
 
 
 # -- reading -----------------------------------------------------------------------------------

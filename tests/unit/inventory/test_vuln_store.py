@@ -140,3 +140,18 @@ def test_the_shown_score_is_nvds_newest_primary() -> None:
     assert best_metric([cna, old, nvd]) is nvd
     assert best_metric([cna]) is cna
     assert best_metric([]) is None
+
+
+def test_anything_to_match_is_a_vulnerability_or_an_advisory(store: Store) -> None:
+    assert not store.has_vulnerability_feeds()
+    store.import_feed_records(
+        [
+            KevEntry(CVE, "OFFIS", "DCMTK", "DoS", date(2023, 1, 1), None, "update", None),
+            EpssScore(CVE, 0.01, 0.5, None),
+            Sbom("cyclonedx", "1.4", "urn:uuid:s", None, (Component("x", "1"),)),
+        ]
+    )
+    assert not store.has_vulnerability_feeds()  # nothing a device is matched against
+    advisory = Advisory("EX-1", "t", "p", None, None, (AffectedProduct("V", "P"),), ())
+    store.import_feed_records([advisory])
+    assert store.has_vulnerability_feeds()

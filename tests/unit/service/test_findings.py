@@ -12,7 +12,13 @@ import pytest
 
 from medsec.inventory import Store, database_url
 from medsec.model.vulns import CveId, VexStatement
-from medsec.service.findings import get_finding, list_findings, refresh_findings
+from medsec.service.findings import (
+    get_finding,
+    list_findings,
+    refresh_findings,
+    refresh_if_fed,
+    refresh_line,
+)
 
 from tests_support.vuln_store import NET_SNMP, cve, device
 
@@ -72,3 +78,15 @@ def test_a_vex_closes_a_finding_and_its_history_says_so(store: Store) -> None:
     assert refresh_findings(store, now=NOW + timedelta(days=2)).closed == 1
     why = last_why(store, "10.0.0.2")
     assert why is not None and why.startswith("no longer matches: software Net-SNMP 5.6.1")
+
+
+def test_findings_follow_imports_only_once_there_is_something_to_match(store: Store) -> None:
+    store.replace_devices([device("ip:10.0.0.1", "10.0.0.1", ("Net-SNMP", "5.7.2"))])
+    assert not store.has_vulnerability_feeds()
+    assert refresh_if_fed(store, now=NOW) is None  # no feed: nothing done
+    assert list_findings(store) == []
+    store.import_feed_records([cve("CVE-2020-0001", NET_SNMP, end_excluding="5.8")])
+    assert store.has_vulnerability_feeds()
+    done = refresh_if_fed(store, now=NOW)
+    assert done is not None and (done.created, done.total) == (1, 1)
+    assert refresh_line(done) == "findings: 1 new, 0 closed"
