@@ -892,7 +892,7 @@ class Store:
         several devices over time names each of them)."""
         text = ref.strip().lower()
         stmt: Select[Any] = select(_table(Device))
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 18:  # an id the column can hold
             stmt = stmt.where(Device.id == int(text))
         else:
             stmt = stmt.where(

@@ -47,6 +47,8 @@ def test_replace_keeps_ids_and_reads_back(store: Store) -> None:
     assert [d.id for d in store.device(A.upper().replace(":", "-"))] == [shown.id]
     assert [d.id for d in store.device(str(shown.id))] == [shown.id]
     assert store.device("10.99.0.1") == []
+    # digits that are no id the column holds: nothing found, no error from int() or the engine
+    assert store.device("²") == store.device("١") == store.device("9" * 40) == []
     assert [d.key for d in store.devices()] == [f"mac:{A}", f"mac:{C}"]  # medical first
 
 
