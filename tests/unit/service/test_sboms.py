@@ -5,36 +5,19 @@ which devices carry which SBOMs, grouped by SBOM; the SBOMs' matches reach ``med
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from medsec.inventory import Store, database_url
-from medsec.inventory.device_rows import DeviceRow
 from medsec.model.errors import SbomError
 from medsec.model.vulns import Component, CpeMatch, CveId, Sbom, VexStatement, Vulnerability
 from medsec.service import sboms
 from medsec.service.vulns import device_matches, list_vulnerabilities
 
-T0 = datetime(2024, 5, 1, tzinfo=UTC)
+from tests_support.vuln_store import device
+
 OPENSSL = Component("openssl", "1.0.2k", purl="pkg:generic/openssl@1.0.2k", ref="ssl")
-
-
-def device(key: str, ip: str, vendor: str | None, model: str | None) -> DeviceRow:
-    return DeviceRow(
-        key=key,
-        first_seen=T0,
-        last_seen=T0 + timedelta(hours=1),
-        category="patient_monitor",
-        medical=True,
-        vendor=vendor,
-        model=model,
-        os=None,
-        handles_phi=False,
-        record={},
-        addresses=(("ip", ip, 10, T0, T0 + timedelta(hours=1)),),
-    )
 
 
 @pytest.fixture
@@ -42,10 +25,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
     with Store.open(database_url(str(tmp_path / "s.db"))) as opened:
         opened.replace_devices(
             [
-                device("ip:10.0.0.1", "10.0.0.1", "GE Healthcare", "CARESCAPE B650"),
-                device("ip:10.0.0.2", "10.0.0.2", "General Electric (GE)", "Carescape-B650"),
-                device("ip:10.0.0.3", "10.0.0.3", "GE HealthCare", "CARESCAPE B850"),
-                device("ip:10.0.0.4", "10.0.0.4", None, None),
+                device("ip:10.0.0.1", "10.0.0.1", vendor="GE Healthcare", model="CARESCAPE B650"),
+                device(
+                    "ip:10.0.0.2",
+                    "10.0.0.2",
+                    vendor="General Electric (GE)",
+                    model="Carescape-B650",
+                ),
+                device("ip:10.0.0.3", "10.0.0.3", vendor="GE HealthCare", model="CARESCAPE B850"),
+                device("ip:10.0.0.4", "10.0.0.4", vendor=None, model=None),
             ]
         )
         opened.import_feed_records(
