@@ -30,12 +30,10 @@ goes on.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from operator import attrgetter
 from traceback import format_exc
 
@@ -46,6 +44,7 @@ from medsec.capture.handoff import PayloadBatch
 from medsec.dissect.interface import EDGE_SAMPLES, Dissector, edge_flows_of, ip_protocols_of
 from medsec.model.errors import DissectError
 from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
+from medsec.model.traffic import is_host_address
 
 logger = logging.getLogger(__name__)
 
@@ -335,7 +334,8 @@ class DissectPipeline:
         flow = self._flows.get(fid)
         if flow is None or not self.edge_samples or flow.ordinal <= self.edge_samples:
             return
-        if not (_one_host(ctx.src_ip) and _one_host(ctx.dst_ip)):
+        src, dst = ctx.src_ip, ctx.dst_ip
+        if src is None or dst is None or not (is_host_address(src) and is_host_address(dst)):
             return
         edge = self._edge_of.get(fid, -1)
         if edge < 0:
@@ -414,18 +414,6 @@ class DissectPipeline:
                 None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
             )
         return self._macs[value]
-
-
-@lru_cache(maxsize=4096)
-def _one_host(ip: str | None) -> bool:
-    """Whether ``ip`` names one host: not unspecified, broadcast or multicast."""
-    if ip is None:
-        return False
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return not (address.is_unspecified or address.is_multicast or ip == "255.255.255.255")
 
 
 _OWN_FIELDS: dict[type[Observation], attrgetter[object]] = {}

@@ -31,13 +31,14 @@ from typing import Any, Literal
 
 import yaml
 
-from medsec.identify.engine import AttributeResult, IdentifyEngine, is_host_address
+from medsec.identify.engine import AttributeResult, IdentifyEngine
 from medsec.identify.facts import Fact, fact_of
 from medsec.identify.flow_labels import label_rules
 from medsec.identify.hardware import hardware_address
 from medsec.identify.rules import SAFE_LOADER, Rule
 from medsec.identify.taxonomy import categories
 from medsec.model.errors import RuleError
+from medsec.model.traffic import is_host_address
 
 
 @dataclass(frozen=True, slots=True)

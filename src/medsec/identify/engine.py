@@ -25,6 +25,7 @@ from typing import Literal
 from medsec.identify.facts import Fact, fact_of
 from medsec.identify.rules import Rule, index_by_observation
 from medsec.model.observations import Observation
+from medsec.model.traffic import is_host_address
 
 SubjectOf = Callable[[Fact, Literal["src", "dst"]], str | None]
 """Who a rule's subject is: the key of the host (or device) at one end of a fact, or None
@@ -325,16 +326,3 @@ def _values_key(fields: Mapping[str, object], names: tuple[str, ...]) -> tuple[o
             return None
         out.append(key)
     return tuple(out)
-
-
-_UNSPECIFIED = frozenset({"0.0.0.0", "::", "255.255.255.255"})
-
-
-def is_host_address(ip: str) -> bool:
-    """Unicast and specified: an address a single host answers to."""
-    if ip in _UNSPECIFIED:
-        return False
-    if ":" in ip:
-        return not ip.lower().startswith("ff")
-    first = ip.split(".", 1)[0]
-    return not (first.isdigit() and 224 <= int(first) <= 239)

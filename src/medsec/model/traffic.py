@@ -127,3 +127,16 @@ class CaptureSummary:
     error: str | None = None
     """Why the source is incomplete."""
     link_types: tuple[int, ...] = field(default_factory=tuple)
+
+
+_UNSPECIFIED = frozenset({"0.0.0.0", "::", "255.255.255.255"})
+
+
+def is_host_address(ip: str) -> bool:
+    """Unicast and specified: an address a single host answers to."""
+    if ip in _UNSPECIFIED:
+        return False
+    if ":" in ip:
+        return not ip.lower().startswith("ff")
+    first = ip.split(".", 1)[0]
+    return not (first.isdigit() and 224 <= int(first) <= 239)
