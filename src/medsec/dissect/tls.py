@@ -18,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import ClassVar, TypeVar
+from types import MappingProxyType
+from typing import ClassVar, NamedTuple, TypedDict, TypeVar
 
 from medsec.dissect.tls_fingerprints import ja3, ja3s, ja4
 from medsec.model.errors import DissectError
@@ -367,10 +368,6 @@ def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsCl
     )
 
 
-def _bytes_of(r: _Reader) -> bytes:
-    return r.take(r.remaining())
-
-
 def _text(raw: bytes) -> str:
     return raw.decode("ascii", "backslashreplace")
 
@@ -441,12 +438,11 @@ def _server_hello(body: bytes, ctx: PacketContext) -> TlsServerHello:
 
 
 def _certificates(body: bytes, ctx: PacketContext, out: list[Observation]) -> None:
-    r = _Reader(body)
-    certs = r.vector(3)
+    pos, end = _vector(body, 0, len(body), 3)
     index = 0
-    while certs.remaining() and index < _MAX_CERTIFICATES:
-        der = _bytes_of(certs.vector(3))
-        _append_certificate(der, index, ctx, out)
+    while pos < end and index < _MAX_CERTIFICATES:
+        start, pos = _vector(body, pos, end, 3)
+        _append_certificate(body[start:pos], index, ctx, out)
         index += 1
 
 
@@ -594,41 +590,59 @@ _EXT_BASIC_CONSTRAINTS = "2.5.29.19"
 _MAX_NAME_PARTS = 64
 _MAX_EXTENSIONS = 64
 _MAX_SANS = 256
+_MAX_CACHED_CERTIFICATES = 512
+"""Certificates remembered by their DER bytes (a few KiB each, so fewer than other values)."""
 _OIDS: dict[bytes, str] = {}
-_NAMES: dict[bytes, tuple[tuple[tuple[str, str], ...], str]] = {}
+_NAMES: dict[bytes, _Name] = {}
 _TIMES: dict[tuple[int, bytes], datetime] = {}
 """Parsed OIDs, names and times by their DER content: certificates repeat their issuer (and
 a device its own name) on every connection, and a few dozen OIDs make up most of them."""
+_CERTIFICATES: dict[bytes, _CertificateFields] = {}
+"""What a certificate states (all but where it was seen and its place in the chain), by its
+DER bytes: a server presents the same certificate on every connection. The values are
+immutable and the dicts never leave ``parse_certificate``, so no caller can alter what is
+remembered."""
+
+_Element = tuple[int, int, int]
+"""A DER element of a certificate: its tag and its content as [start, end) of the DER bytes
+(``end`` is also where the next element starts: DER lengths are definite)."""
 
 
-class _Der:
-    """One DER element: tag, and its content as [start, end) of ``data``."""
+class _Name(NamedTuple):
+    """A distinguished name: attributes in encoded order, the RFC 4514 string (reverse
+    order), and the first value of each attribute type."""
 
-    __slots__ = ("data", "tag", "start", "end")
-
-    def __init__(self, data: bytes, tag: int, start: int, end: int) -> None:
-        self.data = data
-        self.tag = tag
-        self.start = start
-        self.end = end
-
-    @property
-    def content(self) -> bytes:
-        return self.data[self.start : self.end]
-
-    def children(self, limit: int = 64) -> list[_Der]:
-        out: list[_Der] = []
-        pos = self.start
-        while pos < self.end:
-            if len(out) >= limit:
-                raise TlsError("too many DER elements")
-            element, pos = _der_at(self.data, pos, self.end)
-            out.append(element)
-        return out
+    attributes: tuple[tuple[str, str], ...]
+    text: str
+    first: Mapping[str, str]
 
 
-def _der_at(data: bytes, pos: int, end: int) -> tuple[_Der, int]:
-    """The element starting at ``pos`` (which must end by ``end``) and the offset after it."""
+class _CertificateFields(TypedDict):
+    """The fields of a ``TlsCertificate`` that depend on its DER bytes only (all immutable)."""
+
+    subject: str
+    subject_cn: str | None
+    subject_o: str | None
+    subject_ou: str | None
+    issuer: str
+    issuer_cn: str | None
+    issuer_o: str | None
+    serial: str
+    not_before: datetime
+    not_after: datetime
+    self_signed: bool
+    signature_algorithm: str
+    public_key_algorithm: str
+    public_key_bits: int | None
+    public_key_curve: str | None
+    subject_alt_names: tuple[str, ...]
+    is_ca: bool
+    sha1: str
+    sha256: str
+
+
+def _der_at(data: bytes, pos: int, end: int) -> _Element:
+    """The element starting at ``pos``, which must end by ``end``."""
     if pos + 2 > end:
         raise TlsError("DER element header truncated")
     tag = data[pos]
@@ -646,17 +660,42 @@ def _der_at(data: bytes, pos: int, end: int) -> tuple[_Der, int]:
         pos += count
     if pos + length > end:
         raise TlsError("DER element runs past its container")
-    return _Der(data, tag, pos, pos + length), pos + length
+    return tag, pos, pos + length
 
 
-def _expect(element: _Der, tag: int) -> _Der:
-    if element.tag != tag:
-        raise TlsError(f"DER tag 0x{element.tag:02x} where 0x{tag:02x} was expected")
+def _children(data: bytes, element: _Element, limit: int = 64) -> list[_Element]:
+    """The elements filling the content of ``element``, at most ``limit`` of them."""
+    out: list[_Element] = []
+    _, pos, end = element
+    while pos < end:
+        if len(out) >= limit:
+            raise TlsError("too many DER elements")
+        # most elements of a certificate are short (length < 128, one byte): read those here
+        # instead of calling _der_at for each; it reads (or rejects) every other header
+        if pos + 2 <= end and data[pos + 1] < 0x80 and data[pos] & 0x1F != 0x1F:
+            stop = pos + 2 + data[pos + 1]
+            if stop <= end:
+                out.append((data[pos], pos + 2, stop))
+                pos = stop
+                continue
+        child = _der_at(data, pos, end)
+        out.append(child)
+        pos = child[2]
+    return out
+
+
+def _expect(element: _Element, tag: int) -> _Element:
+    if element[0] != tag:
+        raise TlsError(f"DER tag 0x{element[0]:02x} where 0x{tag:02x} was expected")
     return element
 
 
-def _oid(element: _Der) -> str:
-    raw = _expect(element, _OID).content
+def _content(data: bytes, element: _Element) -> bytes:
+    return data[element[1] : element[2]]
+
+
+def _oid(data: bytes, element: _Element) -> str:
+    raw = _content(data, _expect(element, _OID))
     text = _OIDS.get(raw)
     if text is None:
         text = _remember(_OIDS, raw, _oid_text(raw))
@@ -680,42 +719,46 @@ def _oid_text(raw: bytes) -> str:
     return ".".join(map(str, head + arcs[1:]))
 
 
-def _string(element: _Der) -> str:
-    raw = element.content
-    if element.tag == 0x1E:  # BMPString
+def _string(data: bytes, element: _Element) -> str:
+    tag = element[0]
+    raw = _content(data, element)
+    if tag == 0x1E:  # BMPString
         return raw.decode("utf-16-be", "replace")
-    if element.tag == 0x1C:  # UniversalString
+    if tag == 0x1C:  # UniversalString
         return raw.decode("utf-32-be", "replace")
-    if element.tag == 0x14:  # T61String: in practice Latin-1
+    if tag == 0x14:  # T61String: in practice Latin-1
         return raw.decode("latin-1")
     return raw.decode("utf-8", "replace")
 
 
-def _name(element: _Der) -> tuple[tuple[tuple[str, str], ...], str]:
-    """Attributes in encoded order and the RFC 4514 string (reverse order)."""
-    raw = _expect(element, _SEQUENCE).content
+def _name(data: bytes, element: _Element) -> _Name:
+    raw = _content(data, _expect(element, _SEQUENCE))
     name = _NAMES.get(raw)
     if name is None:
-        name = _remember(_NAMES, raw, _name_of(element))
+        name = _remember(_NAMES, raw, _name_of(data, element))
     return name
 
 
-def _name_of(element: _Der) -> tuple[tuple[tuple[str, str], ...], str]:
+def _name_of(data: bytes, element: _Element) -> _Name:
     attributes: list[tuple[str, str]] = []
     rdns: list[str] = []
-    for rdn in element.children(_MAX_NAME_PARTS):
+    for rdn in _children(data, element, _MAX_NAME_PARTS):
         parts: list[str] = []
-        for atv in _expect(rdn, _SET).children(_MAX_NAME_PARTS):
-            pair = _expect(atv, _SEQUENCE).children(4)
+        for atv in _children(data, _expect(rdn, _SET), _MAX_NAME_PARTS):
+            pair = _children(data, _expect(atv, _SEQUENCE), 4)
             if len(pair) < 2:
                 raise TlsError("attribute without a value")
-            oid = _oid(pair[0])
+            oid = _oid(data, pair[0])
             key = _ATTRIBUTE_NAMES.get(oid, oid)
-            value = _string(pair[1])
+            value = _string(data, pair[1])
             attributes.append((key, value))
             parts.append(f"{key}={_escape(value)}")
         rdns.append("+".join(parts))
-    return tuple(attributes), ",".join(reversed(rdns))
+    first: dict[str, str] = {}
+    for key, value in attributes:
+        first.setdefault(key, value)
+    # read-only: the name is shared by every certificate naming it
+    return _Name(tuple(attributes), ",".join(reversed(rdns)), MappingProxyType(first))
 
 
 def _escape(value: str) -> str:
@@ -727,12 +770,8 @@ def _escape(value: str) -> str:
     return out
 
 
-def _first(attributes: tuple[tuple[str, str], ...], key: str) -> str | None:
-    return next((value for k, value in attributes if k == key), None)
-
-
-def _time(element: _Der) -> datetime:
-    key = (element.tag, element.content)
+def _time(data: bytes, element: _Element) -> datetime:
+    key = (element[0], _content(data, element))
     value = _TIMES.get(key)
     if value is None:
         value = _remember(_TIMES, key, _time_of(*key))
@@ -761,81 +800,80 @@ def _time_of(tag: int, content: bytes) -> datetime:
         raise TlsError(f"bad certificate time {text!r}") from exc
 
 
-def _algorithm(element: _Der) -> tuple[str, _Der | None]:
+def _algorithm(data: bytes, element: _Element) -> tuple[str, _Element | None]:
     """(name or dotted OID, parameters element) of an AlgorithmIdentifier."""
-    parts = _expect(element, _SEQUENCE).children(4)
+    parts = _children(data, _expect(element, _SEQUENCE), 4)
     if not parts:
         raise TlsError("empty AlgorithmIdentifier")
-    oid = _oid(parts[0])
+    oid = _oid(data, parts[0])
     return _ALGORITHM_NAMES.get(oid, oid), parts[1] if len(parts) > 1 else None
 
 
-def _public_key(element: _Der) -> tuple[str, int | None, str | None]:
-    parts = _expect(element, _SEQUENCE).children(4)
+def _public_key(data: bytes, element: _Element) -> tuple[str, int | None, str | None]:
+    parts = _children(data, _expect(element, _SEQUENCE), 4)
     if len(parts) < 2:
         raise TlsError("SubjectPublicKeyInfo without a key")
-    algorithm, params = _algorithm(parts[0])
-    key = _expect(parts[1], _BIT_STRING)
+    algorithm, params = _algorithm(data, parts[0])
+    _, key_start, key_end = _expect(parts[1], _BIT_STRING)
     bits: int | None = _KEY_BITS.get(algorithm)
     curve: str | None = None
-    if algorithm == "rsaEncryption" and key.end - key.start > 1:
-        rsa, _ = _der_at(key.data, key.start + 1, key.end)
-        fields = _expect(rsa, _SEQUENCE).children(4)
+    if algorithm == "rsaEncryption" and key_end - key_start > 1:
+        rsa = _der_at(data, key_start + 1, key_end)
+        fields = _children(data, _expect(rsa, _SEQUENCE), 4)
         if fields:
-            bits = _integer_bits(_expect(fields[0], _INTEGER))
-    elif algorithm == "dsa" and params is not None and params.tag == _SEQUENCE:
-        fields = params.children(4)
+            bits = _integer_bits(data, _expect(fields[0], _INTEGER))
+    elif algorithm == "dsa" and params is not None and params[0] == _SEQUENCE:
+        fields = _children(data, params, 4)
         if fields:
-            bits = _integer_bits(_expect(fields[0], _INTEGER))
-    elif algorithm == "id-ecPublicKey" and params is not None and params.tag == _OID:
-        oid = _oid(params)
+            bits = _integer_bits(data, _expect(fields[0], _INTEGER))
+    elif algorithm == "id-ecPublicKey" and params is not None and params[0] == _OID:
+        oid = _oid(data, params)
         curve, size = _CURVES.get(oid, (oid, 0))
         bits = size or None
     return algorithm, bits, curve
 
 
-def _integer_bits(element: _Der) -> int:
-    raw = element.content.lstrip(b"\x00")
+def _integer_bits(data: bytes, element: _Element) -> int:
+    raw = _content(data, element).lstrip(b"\x00")
     return (len(raw) - 1) * 8 + raw[0].bit_length() if raw else 0
 
 
-def _extensions(element: _Der) -> tuple[tuple[str, ...], bool]:
+def _extensions(data: bytes, element: _Element) -> tuple[tuple[str, ...], bool]:
     sans: list[str] = []
     is_ca = False
-    wrapper = element.children(1)
+    wrapper = _children(data, element, 1)
     if not wrapper:
         return (), False
-    for ext in _expect(wrapper[0], _SEQUENCE).children(_MAX_EXTENSIONS):
-        fields = _expect(ext, _SEQUENCE).children(3)
+    for ext in _children(data, _expect(wrapper[0], _SEQUENCE), _MAX_EXTENSIONS):
+        fields = _children(data, _expect(ext, _SEQUENCE), 3)
         if len(fields) < 2:
             raise TlsError("extension without a value")
-        oid = _oid(fields[0])
-        value = _expect(fields[-1], _OCTET_STRING)
+        oid = _oid(data, fields[0])
+        _, start, end = _expect(fields[-1], _OCTET_STRING)
         if oid == _EXT_SUBJECT_ALT_NAME:
-            inner, _ = _der_at(value.data, value.start, value.end)
-            sans.extend(_general_names(inner))
+            sans.extend(_general_names(data, _der_at(data, start, end)))
         elif oid == _EXT_BASIC_CONSTRAINTS:
-            inner, _ = _der_at(value.data, value.start, value.end)
-            flags = _expect(inner, _SEQUENCE).children(2)
-            is_ca = bool(flags and flags[0].tag == _BOOLEAN and flags[0].content != b"\x00")
+            inner = _der_at(data, start, end)
+            flags = _children(data, _expect(inner, _SEQUENCE), 2)
+            is_ca = bool(flags and flags[0][0] == _BOOLEAN and _content(data, flags[0]) != b"\x00")
     return tuple(sans), is_ca
 
 
-def _general_names(element: _Der) -> list[str]:
+def _general_names(data: bytes, element: _Element) -> list[str]:
     out: list[str] = []
-    for name in _expect(element, _SEQUENCE).children(_MAX_SANS):
-        raw = name.content
-        if name.tag == 0x82:
-            out.append("DNS:" + raw.decode("ascii", "backslashreplace"))
-        elif name.tag == 0x87:
-            out.append("IP:" + _ip_text(raw))
-        elif name.tag == 0x81:
-            out.append("email:" + raw.decode("ascii", "backslashreplace"))
-        elif name.tag == 0x86:
-            out.append("URI:" + raw.decode("ascii", "backslashreplace"))
-        elif name.tag == 0xA4:
-            inner, _ = _der_at(name.data, name.start, name.end)
-            out.append("DirName:" + _name(inner)[1])
+    for name in _children(data, _expect(element, _SEQUENCE), _MAX_SANS):
+        tag = name[0]
+        if tag == 0x82:
+            out.append("DNS:" + _content(data, name).decode("ascii", "backslashreplace"))
+        elif tag == 0x87:
+            out.append("IP:" + _ip_text(_content(data, name)))
+        elif tag == 0x81:
+            out.append("email:" + _content(data, name).decode("ascii", "backslashreplace"))
+        elif tag == 0x86:
+            out.append("URI:" + _content(data, name).decode("ascii", "backslashreplace"))
+        elif tag == 0xA4:
+            inner = _der_at(data, name[1], name[2])
+            out.append("DirName:" + _name(data, inner).text)
     return out
 
 
@@ -849,42 +887,51 @@ def _ip_text(raw: bytes) -> str:
 
 def parse_certificate(der: bytes, index: int, ctx: PacketContext) -> TlsCertificate:
     """A ``TlsCertificate`` from one DER certificate; ``TlsError`` when it cannot be read."""
-    cert, _ = _der_at(der, 0, len(der))
-    outer = _expect(cert, _SEQUENCE).children(4)
+    der = bytes(der)  # the cache key: immutable, and not a view pinning a whole capture buffer
+    fields = _CERTIFICATES.get(der)
+    if fields is None:
+        fields = _certificate_fields(der)
+        if len(_CERTIFICATES) >= _MAX_CACHED_CERTIFICATES:
+            _CERTIFICATES.clear()
+        _CERTIFICATES[der] = fields
+    return TlsCertificate(ctx=ctx, chain_index=index, **fields)
+
+
+def _certificate_fields(der: bytes) -> _CertificateFields:
+    cert = _der_at(der, 0, len(der))
+    outer = _children(der, _expect(cert, _SEQUENCE), 4)
     if len(outer) < 3:
         raise TlsError("certificate without TBS, algorithm and signature")
-    tbs = _expect(outer[0], _SEQUENCE).children(16)
-    if tbs and tbs[0].tag == 0xA0:  # [0] EXPLICIT version
+    tbs = _children(der, _expect(outer[0], _SEQUENCE), 16)
+    if tbs and tbs[0][0] == 0xA0:  # [0] EXPLICIT version
         tbs = tbs[1:]
     if len(tbs) < 6:
         raise TlsError("TBSCertificate too short")
-    serial = _expect(tbs[0], _INTEGER).content.hex().lstrip("0") or "0"
-    issuer_attrs, issuer = _name(tbs[2])
-    validity = _expect(tbs[3], _SEQUENCE).children(2)
+    serial = _content(der, _expect(tbs[0], _INTEGER)).hex().lstrip("0") or "0"
+    issuer = _name(der, tbs[2])
+    validity = _children(der, _expect(tbs[3], _SEQUENCE), 2)
     if len(validity) != 2:
         raise TlsError("validity without two times")
-    subject_attrs, subject = _name(tbs[4])
-    key_algorithm, key_bits, curve = _public_key(tbs[5])
+    subject = _name(der, tbs[4])
+    key_algorithm, key_bits, curve = _public_key(der, tbs[5])
     sans: tuple[str, ...] = ()
     is_ca = False
     for extra in tbs[6:]:
-        if extra.tag == 0xA3:
-            sans, is_ca = _extensions(extra)
-    signature_algorithm, _ = _algorithm(outer[1])
-    return TlsCertificate(
-        ctx=ctx,
-        chain_index=index,
-        subject=subject,
-        subject_cn=_first(subject_attrs, "CN"),
-        subject_o=_first(subject_attrs, "O"),
-        subject_ou=_first(subject_attrs, "OU"),
-        issuer=issuer,
-        issuer_cn=_first(issuer_attrs, "CN"),
-        issuer_o=_first(issuer_attrs, "O"),
+        if extra[0] == 0xA3:
+            sans, is_ca = _extensions(der, extra)
+    signature_algorithm, _ = _algorithm(der, outer[1])
+    return _CertificateFields(
+        subject=subject.text,
+        subject_cn=subject.first.get("CN"),
+        subject_o=subject.first.get("O"),
+        subject_ou=subject.first.get("OU"),
+        issuer=issuer.text,
+        issuer_cn=issuer.first.get("CN"),
+        issuer_o=issuer.first.get("O"),
         serial=serial,
-        not_before=_time(validity[0]),
-        not_after=_time(validity[1]),
-        self_signed=tbs[2].content == tbs[4].content,
+        not_before=_time(der, validity[0]),
+        not_after=_time(der, validity[1]),
+        self_signed=_content(der, tbs[2]) == _content(der, tbs[4]),
         signature_algorithm=signature_algorithm,
         public_key_algorithm=key_algorithm,
         public_key_bits=key_bits,
