@@ -277,15 +277,15 @@ def replace_devices(conn: Connection, rows: Sequence[DeviceRow], now: datetime) 
             updates,
         )
     fresh = [v for i, v in zip(assigned, values, strict=True) if i is None]
-    new_ids: list[int] = []
     if fresh:
-        new_ids = list(
-            conn.execute(
-                insert(Device).returning(Device.id, sort_by_parameter_order=True), fresh
-            ).scalars()
-        )
-    it = iter(new_ids)
-    ids = [i if i is not None else next(it) for i in assigned]
+        # one executemany, then every id by its device's key (unique, and the table now
+        # holds exactly these devices): an INSERT ... RETURNING that keeps the rows' order
+        # runs one statement per row on SQLite
+        conn.execute(insert(Device), fresh)
+        by_key: dict[str, int] = dict(conn.execute(select(Device.key, Device.id)).all())
+        ids = [by_key[row.key] for row in rows]
+    else:
+        ids = [i for i in assigned if i is not None]
     address_rows = [
         {
             "device_id": device_id,
