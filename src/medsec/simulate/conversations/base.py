@@ -3,6 +3,7 @@ the TCP connection helper."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import formatdate
 
@@ -30,6 +31,16 @@ class ConversationBase:
         self._control_id = 0
         self._message_id = 0
         self._instance = 0
+        self._lasting: dict[tuple[str, str], bytes] = {}
+
+    def lasting(self, what: str, owner: str, make: Callable[[], bytes]) -> bytes:
+        """What ``owner`` keeps from one connection to the next (a server's certificate,
+        an SMB GUID): made the first time it is asked for, the same bytes afterwards."""
+        key = (what, owner)
+        value = self._lasting.get(key)
+        if value is None:
+            value = self._lasting[key] = make()
+        return value
 
     def new_uid(self) -> str:
         return f"2.25.{self.rng.getrandbits(120)}"

@@ -34,7 +34,10 @@ class OfficeConversations(ServiceConversations):
         profile = tls_profile(client)
         conversation = self.tcp(start, client, server, 443, app="tls", phi=phi, cleartext=False)
         conversation.send(True, tls.client_hello(profile, server_name, self.rng))
-        flight, tls13 = tls.server_flight(profile, server_name, server_tls13, self.rng)
+        certificate = self.lasting(
+            "tls certificate", server_name, lambda: tls.server_certificate(server_name, self.rng)
+        )
+        flight, tls13 = tls.server_flight(profile, certificate, server_tls13, self.rng)
         conversation.send(False, flight)
         conversation.send(True, tls.client_finish(tls13, self.rng))
         if not tls13:
@@ -215,8 +218,10 @@ class OfficeConversations(ServiceConversations):
         conversation = self.tcp(
             start, workstation, Peer.of(server), 445, app="smb", phi=True, cleartext=False
         )
-        conversation.send(True, smb.negotiate_request(self.rng.randbytes(16)))
-        conversation.send(False, smb.negotiate_response(self.rng.randbytes(16), conversation.t))
+        client_guid = self.lasting("smb guid", workstation.ip, lambda: self.rng.randbytes(16))
+        server_guid = self.lasting("smb guid", server.ip, lambda: self.rng.randbytes(16))
+        conversation.send(True, smb.negotiate_request(client_guid))
+        conversation.send(False, smb.negotiate_response(server_guid, conversation.t))
         session = self.rng.getrandbits(63)
         for _ in range(self.rng.randint(3, 8)):
             conversation.send(True, smb.encrypted(self.rng.randrange(100, 600), session, self.rng))

@@ -145,10 +145,19 @@ def client_hello(profile: TlsClientProfile, server_name: str, rng: random.Random
     return record(HANDSHAKE, handshake(1, body), version=0x0301)
 
 
+def server_certificate(server_name: str, rng: random.Random) -> bytes:
+    """A certificate for ``server_name`` from the simulated hospital's issuing CA."""
+    return x509.certificate(server_name, "Hospital Sim Issuing CA", "Simulated", rng)
+
+
 def server_flight(
-    client: TlsClientProfile, server_name: str, server_tls13: bool, rng: random.Random
+    client: TlsClientProfile,
+    certificate: bytes,
+    server_tls13: bool,
+    rng: random.Random,
 ) -> tuple[bytes, bool]:
-    """The server's first flight and whether TLS 1.3 was chosen."""
+    """The server's first flight and whether TLS 1.3 was chosen; a TLS 1.2 flight shows
+    ``certificate`` in clear (a server presents the same one on every connection)."""
     tls13 = client.tls13 and server_tls13
     session_id = rng.randbytes(32) if client.tls13 else b""
     if tls13:
@@ -167,8 +176,7 @@ def server_flight(
         flight += record(CHANGE_CIPHER_SPEC, b"\x01")
         flight += record(APPLICATION_DATA, rng.randbytes(rng.randrange(2400, 4200)))
         return flight, True
-    cert = x509.certificate(server_name, "Hospital Sim Issuing CA", "Simulated", rng)
-    certificates = len(cert).to_bytes(3, "big") + cert
+    certificates = len(certificate).to_bytes(3, "big") + certificate
     messages = handshake(11, len(certificates).to_bytes(3, "big") + certificates)
     point = b"\x04" + rng.randbytes(64)
     signature = rng.randbytes(71)
