@@ -12,7 +12,8 @@ after the file was read once so all of them find it in the page cache. Peak RSS 
 ``wait4`` of that process. medsec's variants run ``--repeat`` rounds (3 by default), the
 variants alternating within a round so that load from other processes falls on all alike;
 each row shows the fastest and the median run, and the cost of payload inspection is the
-median of the same-round ratios. Asserts nothing (speed is measured, not tested).
+median of the same-round ratios. The simulated capture is made once per version of the
+simulator (``bench_capture.py``). Asserts nothing (speed is measured, not tested).
 """
 
 from __future__ import annotations
@@ -28,9 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DIR = REPO / "bench-data"
-
+from bench_capture import bench_capture
 
 BYTECODE = """Installed Python packages run from byte-compiled modules (pip compiles them at
 install time). A development environment with ``PYTHONDONTWRITEBYTECODE`` set compiles every
@@ -101,29 +100,7 @@ def main() -> None:
     args = parser.parse_args()
 
     medsec = shutil.which("medsec") or str(Path(sys.executable).parent / "medsec")
-    capture = args.capture
-    if capture is None:
-        DEFAULT_DIR.mkdir(exist_ok=True)
-        capture = DEFAULT_DIR / f"hospital-{args.packets}-{args.devices}.pcap"
-        if not capture.exists():
-            print(f"simulating {args.packets:,} packets into {capture} ...", flush=True)
-            subprocess.run(
-                [
-                    medsec,
-                    "simulate",
-                    "--out",
-                    str(capture),
-                    "--devices",
-                    str(args.devices),
-                    "--minutes",
-                    "30",
-                    "--packets",
-                    str(args.packets),
-                    "--seed",
-                    "7",
-                ],
-                check=True,
-            )
+    capture = args.capture or bench_capture(args.packets, args.devices)
     size = capture.stat().st_size
     with open(capture, "rb") as f:  # warm the page cache for every tool alike
         while f.read(16 << 20):
