@@ -202,7 +202,7 @@ class DhcpDissector:
         if hlen > 16:
             raise DhcpError(f"hlen {hlen} exceeds the 16-byte chaddr")
         xid = int.from_bytes(payload[4:8], "big")
-        client_mac = ":".join(f"{b:02x}" for b in payload[28 : 28 + hlen])
+        client_mac = payload[28 : 28 + hlen].hex(":")  # two lower-case digits a byte
         values: dict[int, bytes] = {}
         codes: list[int] = []
         overload = 0
