@@ -15,6 +15,7 @@ the test oracle.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -43,32 +44,35 @@ def _is_separator(byte: int) -> bool:
     )
 
 
+_SEPARATORS = frozenset(b for b in range(256) if _is_separator(b))
+"""``_is_separator`` as a set: the header check tests up to ten bytes a line."""
+_SEGMENT_ID = re.compile("[A-Z][A-Z0-9]{2}")
+"""A segment ID: an ASCII capital, then two ASCII capitals or digits."""
+
+
 def _header_ok(head: bytes | memoryview) -> bool:
     """``MSH``/``FHS``/``BHS``, a field separator, 1-5 encoding characters, the separator."""
     if len(head) < 6 or bytes(head[:3]) not in _HEADERS:
         return False
     sep = head[3]
-    if not _is_separator(sep):
+    if sep not in _SEPARATORS:
         return False
     for i in range(4, min(len(head), 10)):
         byte = head[i]
         if byte == sep:
             return i >= 5
-        if not _is_separator(byte):
+        if byte not in _SEPARATORS:
             return False
     return False
 
 
 def _segment_id(segment: str, sep: str) -> str | None:
     """The segment ID (``PID``, ``ZPI``) if ``segment`` starts with a well-formed one."""
-    ident = segment[:3]
-    if len(ident) != 3 or not ("A" <= ident[0] <= "Z"):
-        return None
-    if not all("A" <= c <= "Z" or "0" <= c <= "9" for c in ident[1:]):
+    if _SEGMENT_ID.match(segment) is None:
         return None
     if len(segment) > 3 and segment[3] != sep:
         return None
-    return ident
+    return segment[:3]
 
 
 def _field(fields: list[str], index: int, component: str) -> str | None:
