@@ -151,24 +151,25 @@ def _walk(data: bytes, ctx: PacketContext, out: list[Observation]) -> None:
     handshake = bytearray()
     record_version: int | None = None
     records = 0
-    while pos + 5 <= len(data) and records < _MAX_RECORDS:
+    size = len(data)
+    while pos + 5 <= size and records < _MAX_RECORDS:
         records += 1
-        ctype, major, minor = data[pos], data[pos + 1], data[pos + 2]
-        length = int.from_bytes(data[pos + 3 : pos + 5], "big")
-        if ctype not in _CONTENT_TYPES or major != 3 or minor > 4 or length > _MAX_RECORD:
+        ctype, minor = data[pos], data[pos + 2]
+        length = (data[pos + 3] << 8) | data[pos + 4]
+        if ctype not in _CONTENT_TYPES or data[pos + 1] != 3 or minor > 4 or length > _MAX_RECORD:
             if pos == 0:
                 return  # not TLS at all (another protocol on a TLS port): no fact, no error
             raise TlsError(f"bad TLS record header at offset {pos}")
-        body = data[pos + 5 : pos + 5 + length]
+        stop = pos + 5 + length
         if ctype == _CT_HANDSHAKE:
             if record_version is None:
-                record_version = (major << 8) | minor
-            handshake += body
-        elif ctype in (_CT_CHANGE_CIPHER_SPEC, _CT_APPLICATION_DATA):
+                record_version = 0x0300 | minor
+            handshake += data[pos + 5 : stop]
+        elif ctype == _CT_CHANGE_CIPHER_SPEC or ctype == _CT_APPLICATION_DATA:
             break  # what follows is encrypted
-        if len(body) < length:
+        if stop > size:
             break  # truncated tail
-        pos += 5 + length
+        pos = stop
     if handshake:
         _handshake_messages(bytes(handshake), record_version or 0, ctx, out)
 
@@ -177,13 +178,13 @@ def _handshake_messages(
     data: bytes, record_version: int, ctx: PacketContext, out: list[Observation]
 ) -> None:
     pos = 0
+    size = len(data)
     for _ in range(_MAX_MESSAGES):
-        if pos + 4 > len(data):
+        if pos + 4 > size:
             return
         msg_type = data[pos]
-        length = int.from_bytes(data[pos + 1 : pos + 4], "big")
-        end = pos + 4 + length
-        if end > len(data):
+        end = pos + 4 + ((data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3])
+        if end > size:
             return  # message continues beyond the stream head
         body = data[pos + 4 : end]
         if msg_type == _HS_CLIENT_HELLO:
@@ -244,6 +245,8 @@ _GREASE = frozenset(range(0x0A0A, 0x10000, 0x1010))
 _FINGERPRINTS: dict[tuple[object, ...], tuple[str, str, str, str]] = {}
 """JA3 and JA4 by the parts of a hello they are made of: clients repeat their offer on
 every connection, so most hellos reuse the strings and hashes of an earlier one."""
+_SERVER_FINGERPRINTS: dict[tuple[int, int, tuple[int, ...]], tuple[str, str]] = {}
+"""JA3S by the parts of a ServerHello it is made of (a server answers alike every time)."""
 
 
 def _vector(data: bytes, pos: int, end: int, length_bytes: int) -> tuple[int, int]:
@@ -292,10 +295,14 @@ def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsCl
     if end - pos >= 2:
         pos, exts_end = _vector(body, pos, end, 2)
         while pos < exts_end:
-            if pos + 2 > exts_end:
+            # type and length (the type's 2 bytes, then a 2-byte vector), read in place
+            start = pos + 4
+            if start > exts_end:
                 raise TlsError(_PAST)
             ext_type = (body[pos] << 8) | body[pos + 1]
-            start, pos = _vector(body, pos + 2, exts_end, 2)
+            pos = start + ((body[pos + 2] << 8) | body[pos + 3])
+            if pos > exts_end:
+                raise TlsError(_PAST)
             if ext_type in _GREASE:
                 grease = True
                 continue
@@ -422,7 +429,11 @@ def _server_hello(body: bytes, ctx: PacketContext) -> TlsServerHello:
                 chosen = _alpn_list(body, start, pos)
                 alpn = _text(chosen[0]) if chosen else None
     ext_tuple = tuple(extensions)
-    text, digest = ja3s(legacy_version, cipher, ext_tuple)
+    key = (legacy_version, cipher, ext_tuple)
+    prints = _SERVER_FINGERPRINTS.get(key)
+    if prints is None:
+        prints = _remember(_SERVER_FINGERPRINTS, key, ja3s(legacy_version, cipher, ext_tuple))
+    text, digest = prints
     return TlsServerHello(
         ctx=ctx,
         legacy_version=legacy_version,
