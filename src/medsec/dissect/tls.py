@@ -273,12 +273,53 @@ def _u16s(data: bytes, pos: int, end: int, length_bytes: int) -> tuple[int, ...]
     return struct.unpack_from(f">{(stop - start) // 2}H", data, start)
 
 
+class _ClientHelloFields(TypedDict):
+    """The fields of a ``TlsClientHello`` read from the hello itself (all immutable)."""
+
+    legacy_version: int
+    supported_versions: tuple[int, ...]
+    server_name: str | None
+    alpn: tuple[str, ...]
+    cipher_suites: tuple[int, ...]
+    compression_methods: tuple[int, ...]
+    extensions: tuple[int, ...]
+    supported_groups: tuple[int, ...]
+    ec_point_formats: tuple[int, ...]
+    signature_algorithms: tuple[int, ...]
+    grease: bool
+    ja3: str
+    ja3_md5: str
+    ja4: str
+    ja4_r: str
+
+
+_MAX_CACHED_HELLOS = 256
+"""ClientHellos remembered (each keyed by up to a stream head's bytes)."""
+_CLIENT_HELLOS: dict[bytes, _ClientHelloFields] = {}
+"""What a ClientHello states, by its bytes but the random and the session id: a device's
+TLS stack sends the rest byte for byte alike on every connection to a server (unless it
+offers a fresh key share). The dicts never leave ``_client_hello``."""
+
+
 def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsClientHello:
     end = len(body)
     if end < 35:  # legacy_version, random, legacy_session_id's length
         raise TlsError(_PAST)
-    legacy_version = (body[0] << 8) | body[1]
     _, pos = _vector(body, 34, end, 1)  # legacy_session_id
+    key = body[:2] + body[pos:]  # all the fields below are read from these bytes only
+    fields = _CLIENT_HELLOS.get(key)
+    if fields is None:
+        fields = _client_hello_fields(body, pos)
+        if len(_CLIENT_HELLOS) >= _MAX_CACHED_HELLOS:
+            _CLIENT_HELLOS.clear()
+        _CLIENT_HELLOS[key] = fields
+    return TlsClientHello(ctx=ctx, record_version=record_version, **fields)
+
+
+def _client_hello_fields(body: bytes, pos: int) -> _ClientHelloFields:
+    """The hello's fields from ``pos``, just after its session id."""
+    end = len(body)
+    legacy_version = (body[0] << 8) | body[1]
     raw_ciphers = _u16s(body, pos, end, 2)
     pos += 2 + 2 * len(raw_ciphers)
     start, pos = _vector(body, pos, end, 1)
@@ -354,9 +395,7 @@ def _client_hello(body: bytes, record_version: int, ctx: PacketContext) -> TlsCl
             signature_algorithms=sig_algs,
         )
         prints = _remember(_FINGERPRINTS, key, (ja3_text, ja3_hash, ja4_hash, ja4_raw))
-    return TlsClientHello(
-        ctx=ctx,
-        record_version=record_version,
+    return _ClientHelloFields(
         legacy_version=legacy_version,
         supported_versions=versions,
         server_name=server_name,
