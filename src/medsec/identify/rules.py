@@ -53,9 +53,9 @@ ATTRIBUTES = (
 )
 PROFILE_ATTRIBUTES = ("vendor", "model", "category", "modality", "clinical_function", "os")
 """Attributes a profile states about its product line, in the order its rules yield them."""
-CACHE_FORMAT = b"\x00rules/3"
-"""Names the pickled form of ``Rule`` in the cache key (3: regexes as ``Pattern`` with the
-texts they need)."""
+CACHE_FORMAT = b"\x00rules/4"
+"""Names the pickled form of ``Rule`` in the cache key (4: regexes as ``Pattern`` with the
+texts they need, all of them and one of each group of alternatives)."""
 SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """``yaml.safe_load``'s loader, in C when libyaml is there (ten times faster)."""
 _TEMPLATE = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
@@ -67,11 +67,12 @@ class Pattern:
     A rule base holds about a thousand; read back from its cache (a pickle keeps only their
     text, flags and required text), compiling all of them again would cost more than a
     capture tests. Most expressions also need some literal text (``^Acme (?P<v>\\d+)`` needs
-    ``Acme ``): a value without it cannot match, and is answered without the expression - so
-    of the expressions a capture's values reach, only those a value could match compile.
+    ``Acme ``, ``\\bAquilion\\b|\\bTSX-?\\d{3}`` one of ``Aquilion`` and ``TSX``): a value
+    without it cannot match, and is answered without the expression - so of the expressions
+    a capture's values reach, only those a value could match compile.
     """
 
-    __slots__ = ("_compiled", "flags", "fold", "needs", "pattern")
+    __slots__ = ("_compiled", "choices", "flags", "fold", "needs", "pattern")
 
     def __init__(
         self,
@@ -80,6 +81,7 @@ class Pattern:
         compiled: re.Pattern[str] | None = None,
         needs: tuple[str, ...] | None = None,
         fold: bool = False,
+        choices: tuple[tuple[str, ...], ...] = (),
     ):
         self.pattern = pattern
         self.flags = flags
@@ -89,6 +91,9 @@ class Pattern:
         expression itself."""
         self.fold = fold
         """The expression ignores case (by its flags or an inline ``(?i)``)."""
+        self.choices = choices
+        """Groups of texts (lower-case with ``fold``): every match contains one text of
+        each group (alternatives, ``A|B``)."""
 
     @classmethod
     def compile(cls, pattern: str, flags: int = 0) -> Pattern:
@@ -105,16 +110,21 @@ class Pattern:
 
     def search(self, text: str) -> re.Match[str] | None:
         needs = self.needs
-        if needs:
-            if self.fold:
-                if text.isascii():  # else Unicode case folding decides: ask the expression
-                    lower = text.lower()
+        choices = self.choices
+        if needs or choices:
+            tested: str | None = text
+            if self.fold:  # for other text Unicode case folding decides: ask the expression
+                tested = text.lower() if text.isascii() else None
+            if tested is not None:
+                if needs:
                     for n in needs:
-                        if n not in lower:
+                        if n not in tested:
                             return None
-            else:
-                for n in needs:
-                    if n not in text:
+                for group in choices:
+                    for n in group:
+                        if n in tested:
+                            break
+                    else:
                         return None
         return self.compiled.search(text)
 
@@ -123,7 +133,7 @@ class Pattern:
         return self.compiled.groupindex
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return Pattern, (self.pattern, self.flags, None, self.needs, self.fold)
+        return Pattern, (self.pattern, self.flags, None, self.needs, self.fold, self.choices)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Pattern):
@@ -137,42 +147,79 @@ class Pattern:
         return f"Pattern({self.pattern!r}, {self.flags})"
 
 
-def _needed_texts(compiled: re.Pattern[str]) -> tuple[tuple[str, ...] | None, bool]:
-    """The runs of literal characters at the top level of ``compiled``: every match holds
-    each of them (a top-level item is never skipped). Lower-case when the expression ignores
-    case (and whether it does); None when there is none or the expression's flags make the
-    test unsound."""
+_Needed = tuple[list[str], list[tuple[str, ...]]]
+"""Texts a match needs: each of the first, and one of each group of the second."""
+
+
+def _needed_texts(
+    compiled: re.Pattern[str],
+) -> tuple[tuple[str, ...] | None, bool, tuple[tuple[str, ...], ...]]:
+    """What every match of ``compiled`` holds (see ``_needed_in``): the texts it needs, as
+    ``Pattern`` keeps them - lower-case when the expression ignores case (and whether it
+    does) - and the groups of texts it needs one of. Nothing when the expression's flags
+    make the test unsound."""
     try:
         from re import _constants, _parser  # type: ignore[attr-defined]
 
         parsed = _parser.parse(compiled.pattern, compiled.flags)
         flags = parsed.state.flags
-        literal = _constants.LITERAL
-        items = list(parsed.data)
+        all_of, any_of = _needed_in(list(parsed.data), _constants)
     except Exception:  # another Python's private parser: no shortcut
-        return None, False
+        return None, False, ()
     ignore_case = bool(flags & re.IGNORECASE)
     if flags & (re.LOCALE | re.VERBOSE) or (ignore_case and not flags & re.UNICODE):
-        return None, ignore_case
-    runs: list[str] = []
+        return None, ignore_case, ()
+    if ignore_case:  # ASCII texts only, lower-cased: a value's other text asks the expression
+        all_of = [t.lower() for t in all_of if t.isascii()]
+        any_of = [tuple(t.lower() for t in g) for g in any_of if all(t.isascii() for t in g)]
+    return tuple(dict.fromkeys(all_of)) or None, ignore_case, tuple(dict.fromkeys(any_of))
+
+
+def _needed_in(items: Sequence[tuple[Any, Any]], c: Any) -> _Needed:
+    """The texts every match of the sequence ``items`` (parsed by ``re._parser``) holds:
+    runs of literal characters; an item that matches at least once (a group, a repeat of at
+    least one) needs what its own items need; alternatives need one text of each
+    alternative (if each needs some). Anything else needs nothing, which is always sound."""
+    all_of: list[str] = []
+    any_of: list[tuple[str, ...]] = []
     run: list[str] = []
     for op, value in [*items, (None, None)]:
-        if op is literal:
+        if op is c.LITERAL:
             run.append(chr(value))
-        elif run:
-            runs.append("".join(run))
+            continue
+        if run:
+            all_of.append("".join(run))
             run = []
-    if ignore_case:
-        if not all(r.isascii() for r in runs):
-            return None, ignore_case
-        runs = [r.lower() for r in runs]
-    return tuple(runs) or None, ignore_case
+        inner: _Needed | None = None
+        if op is c.SUBPATTERN and not value[1] and not value[2]:  # no local flags
+            inner = _needed_in(list(value[3]), c)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and value[0] >= 1:
+            inner = _needed_in(list(value[2]), c)
+        elif op is c.BRANCH:
+            options: list[str] = []
+            for alternative in value[1]:
+                texts, groups = _needed_in(list(alternative), c)
+                if texts:
+                    options.append(max(texts, key=len))
+                elif groups:
+                    fewest: tuple[str, ...] = min(groups, key=len)
+                    options.extend(fewest)
+                else:
+                    options = []  # an alternative needing nothing: the branch needs nothing
+                    break
+            if options:
+                any_of.append(tuple(dict.fromkeys(options)))
+        if inner is not None:
+            all_of += inner[0]
+            any_of += inner[1]
+    return all_of, any_of
 
 
 @lru_cache(maxsize=8192)
 def _compile(pattern: str, flags: int) -> Pattern:
     compiled = re.compile(pattern, flags)
-    return Pattern(pattern, flags, compiled, *_needed_texts(compiled))
+    needs, fold, choices = _needed_texts(compiled)
+    return Pattern(pattern, flags, compiled, needs, fold, choices)
 
 
 @dataclass(frozen=True, slots=True)
