@@ -234,32 +234,35 @@ class Condition:
 
     def match(self, actual: object) -> dict[str, str] | None:
         """Regex groups (empty for other ops) when ``actual`` satisfies the condition."""
-        if self.op == "exists":
+        op = self.op
+        if op == "exists":
             return {} if actual not in (None, "", ()) else None
-        if actual is None:
-            return None
-        if isinstance(actual, tuple | list):
-            results = [self.match(item) for item in actual]
-            if self.all_items:
-                if not results or any(r is None for r in results):
-                    return None
-                return results[0]
-            return next((r for r in results if r is not None), None)
-        text = str(actual)
-        want = self.value
-        if self.ignore_case and isinstance(want, str):
-            text, want = text.lower(), want.lower()
-        if self.op == "equals":
-            return {} if text == str(want) else None
-        if self.op == "prefix":
-            return {} if text.startswith(str(want)) else None
-        if self.op == "contains":
-            return {} if str(want) in text else None
-        if self.op == "in":
-            options = [str(v).lower() if self.ignore_case else str(v) for v in want]
-            return {} if text in options else None
+        if type(actual) is not str:  # text, the common case, needs none of these tests
+            if actual is None:
+                return None
+            if isinstance(actual, tuple | list):
+                results = [self.match(item) for item in actual]
+                if self.all_items:
+                    if not results or any(r is None for r in results):
+                        return None
+                    return results[0]
+                return next((r for r in results if r is not None), None)
+            actual = str(actual)
+        if op != "regex":  # (a regex ignores case by its flags: it reads the text as it is)
+            text, want = actual, self.value
+            if self.ignore_case and isinstance(want, str):
+                text, want = text.lower(), want.lower()
+            if op == "equals":
+                return {} if text == str(want) else None
+            if op == "prefix":
+                return {} if text.startswith(str(want)) else None
+            if op == "contains":
+                return {} if str(want) in text else None
+            if op == "in":
+                options = [str(v).lower() if self.ignore_case else str(v) for v in want]
+                return {} if text in options else None
         assert self.pattern is not None
-        m = self.pattern.search(str(actual))
+        m = self.pattern.search(actual)
         if m is None:
             return None
         return {k: v for k, v in m.groupdict().items() if v is not None}
