@@ -659,10 +659,10 @@ _Element = tuple[int, int, int]
 
 
 class _Name(NamedTuple):
-    """A distinguished name: attributes in encoded order, the RFC 4514 string (reverse
-    order), and the first value of each attribute type."""
+    """A distinguished name: its RFC 4514 string (attributes in reverse order) and the first
+    value of each attribute type (read-only: the name is shared by every certificate naming
+    it)."""
 
-    attributes: tuple[tuple[str, str], ...]
     text: str
     first: Mapping[str, str]
 
@@ -790,7 +790,7 @@ def _name(data: bytes, element: _Element) -> _Name:
 
 
 def _name_of(data: bytes, element: _Element) -> _Name:
-    attributes: list[tuple[str, str]] = []
+    first: dict[str, str] = {}
     rdns: list[str] = []
     for rdn in _children(data, element, _MAX_NAME_PARTS):
         parts: list[str] = []
@@ -801,14 +801,10 @@ def _name_of(data: bytes, element: _Element) -> _Name:
             oid = _oid(data, pair[0])
             key = _ATTRIBUTE_NAMES.get(oid, oid)
             value = _string(data, pair[1])
-            attributes.append((key, value))
+            first.setdefault(key, value)  # in encoded order
             parts.append(f"{key}={_escape(value)}")
         rdns.append("+".join(parts))
-    first: dict[str, str] = {}
-    for key, value in attributes:
-        first.setdefault(key, value)
-    # read-only: the name is shared by every certificate naming it
-    return _Name(tuple(attributes), ",".join(reversed(rdns)), MappingProxyType(first))
+    return _Name(",".join(reversed(rdns)), MappingProxyType(first))
 
 
 def _escape(value: str) -> str:
