@@ -221,7 +221,8 @@ def _stored_time(value: datetime | str) -> datetime:
 
 
 def services(conn: Connection) -> list[ServiceRow]:
-    """Server ports that answered (flows with packets back), per server, port and app."""
+    """Server ports that answered (flows with packets back), per server, port and app;
+    ordered by server, transport, port and app (no app first)."""
     f = Flow
     stmt = (
         select(
@@ -234,9 +235,16 @@ def services(conn: Connection) -> list[ServiceRow]:
             func.max(f.last_seen),
         )
         .where(f.packets_s2c > 0, f.transport.in_(("tcp", "udp")))
-        .group_by(f.server_ip, f.transport, f.server_port, f.app)
+        # grouped by server first, SQLite walks the flows in the order of their server_ip
+        # index, reading the table out of order, and still sorts the groups: a scan is
+        # faster (3M bench: 41 -> 30 ms), and a few hundred services are sorted here
+        .group_by(f.transport, f.server_port, f.app, f.server_ip)
     )
-    return [ServiceRow(*r) for r in conn.execute(stmt)]
+    return sorted((ServiceRow(*r) for r in conn.execute(stmt)), key=_service_order)
+
+
+def _service_order(s: ServiceRow) -> tuple[str, str, int, bool, str]:
+    return s.server_ip, s.transport, s.port, s.app is not None, s.app or ""
 
 
 def replace_devices(conn: Connection, rows: Sequence[DeviceRow], now: datetime) -> int:
