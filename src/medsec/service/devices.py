@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from medsec.identify.devices import DeviceIdentity, Held, Sighting, identify_devices
@@ -115,10 +116,14 @@ def _services_by_device(
     return out
 
 
+# a device's evidence and addresses repeat times (3M bench: 4,274 conversions of 1,334
+# times); both are pure functions of the time, so remembering them is always right
+@lru_cache(maxsize=65536)
 def _time(ts_ns: int) -> datetime:
     return datetime.fromtimestamp(ts_ns / 1e9, tz=UTC)
 
 
+@lru_cache(maxsize=65536)
 def _iso(ts_ns: int) -> str | None:
     return iso(_time(ts_ns))
 
