@@ -7,17 +7,18 @@ Usage::
     python benchmarks/bench_dissectors.py                       # the 3M-packet bench capture
     python benchmarks/bench_dissectors.py --capture F.pcap --runs 5
     python benchmarks/bench_dissectors.py --only tls,dicom      # a few dissectors' rows
+    PYTHONPATH=/other/checkout/src python benchmarks/bench_dissectors.py   # another version
 
 Every run is a new process pinned to core 0 (cold, as discover is: nothing remembered yet,
-pydicom not imported) that imports what the CLI imports, sets up the cyclic collector as
-discover does (the CLI's threshold, the startup heap frozen) and reads the capture once
-through the dissect pipeline, timing each dissector's ``dissect`` with
-``time.process_time()`` (the observations it yields included). Each row shows the fastest of
-``--runs`` runs (the VM is noisy), the time per call, the observations yielded (``facts``,
-before the pipeline drops repeats) and the time of the first call (which pays one-time
-costs: pydicom's import for DICOM); ``digest`` names every observation kept, so
-two versions can be checked to state the same facts. Asserts nothing (speed is measured, not
-tested).
+pydicom not imported; bytecode compiled by an unmeasured first run) that imports what the
+CLI imports, sets up the cyclic collector as discover does (the CLI's threshold, the startup
+heap frozen) and reads the capture once through the dissect pipeline, timing each
+dissector's ``dissect`` with ``time.process_time()`` (the observations it yields included).
+Each row shows the fastest of ``--runs`` runs (the VM is noisy), the time per call, the
+observations yielded (``facts``, before the pipeline drops repeats) and the time of the
+first call (which pays one-time costs: pydicom's import for DICOM); ``digest`` names every
+observation kept, so two versions can be checked to state the same facts. Asserts nothing
+(speed is measured, not tested).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +104,13 @@ def main() -> None:
         child(args.child)
         return
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    scratch = tempfile.TemporaryDirectory(prefix="bench-dissectors-")
     env = dict(os.environ)
+    # as bench_discover.py: modules byte-compiled by the warm-up run (a development
+    # environment with PYTHONDONTWRITEBYTECODE would compile pydicom inside the first DICOM
+    # call of every run), in a cache of this benchmark's own
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(scratch.name, "pycache")
     best: dict[str, float] = {}
     first: dict[str, float] = {}
     calls: dict[str, int] = {}
@@ -110,8 +118,8 @@ def main() -> None:
     kept = 0
     reads: list[float] = []
     digests = set()
-    for n in range(args.runs):
-        print(f"run {n + 1}/{args.runs} ...", file=sys.stderr, flush=True)
+    for n in range(args.runs + 1):  # run 0 compiles the bytecode and fills the page cache
+        print(f"run {n}/{args.runs} ...", file=sys.stderr, flush=True)
         out = subprocess.run(
             [*pin, sys.executable, __file__, "--child", str(args.capture)],
             env=env,
@@ -120,6 +128,8 @@ def main() -> None:
             text=True,
         ).stdout
         result = json.loads(out.strip().splitlines()[-1])
+        if n == 0:
+            continue
         for name, seconds in result["spent"].items():
             best[name] = min(best.get(name, seconds), seconds)
         for name, seconds in result["first"].items():
@@ -144,6 +154,7 @@ def main() -> None:
     print(f"{'all':14s} {sum(calls.values()):7d} {sum(best.values()) * 1e3:9.1f}")
     print(f"whole read: {min(reads):.2f} s CPU (fastest of {len(reads)}); {kept} facts kept")
     print(f"digest of the facts kept: {', '.join(sorted(digests))}")
+    scratch.cleanup()
 
 
 if __name__ == "__main__":
