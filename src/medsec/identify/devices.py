@@ -172,7 +172,11 @@ class DeviceMap:
         self._gateways = gateways
         self._external_devices = external_devices
         self._memo: dict[tuple[str | None, str | None], str | None] = {}
-        leased = _leased(facts, gateways)
+        # the few facts read here, each kind picked in one pass: DHCP, and senders without an
+        # address (LLDP/CDP, DHCP before a lease)
+        dhcp = [f for f in facts if f.kind in _DHCP_KINDS]
+        addressless = [f for f in facts if f.src_ip is None or f.src_ip in _ADDRESSLESS]
+        leased = _leased(dhcp, gateways)
         if any(not internal.get(ip, False) for ip in leased):
             internal = {**internal, **dict.fromkeys(leased, True)}
         spans: list[Sighting] = []
@@ -188,7 +192,7 @@ class DeviceMap:
             spans.append(s)
         # DHCP: leases acknowledged, and identities that link MACs
         tokens: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for fact in facts:
+        for fact in dhcp:
             if fact.kind == "DhcpServerReply" and fact.fields.get("message_type") == 5:
                 ip, mac = fact.fields.get("yiaddr"), fact.fields.get("client_mac")
                 if ip and _unicast_mac(mac) and mac not in gateways and internal.get(ip, False):
@@ -201,10 +205,7 @@ class DeviceMap:
             if s.mac is not None:
                 first, last = mac_life.get(s.mac, (s.first_ns, s.last_ns))
                 mac_life[s.mac] = (min(first, s.first_ns), max(last, s.last_ns))
-        for fact in facts:  # MACs known without an address: LLDP/CDP, DHCP before a lease
-            src_ip = fact.src_ip
-            if src_ip is not None and src_ip not in _ADDRESSLESS:
-                continue
+        for fact in addressless:  # MACs known without an address
             if _unicast_mac(fact.src_mac) and fact.src_mac not in gateways:
                 mac = str(fact.src_mac)
                 first, last = mac_life.get(mac, (fact.ts_ns, fact.ts_ns))
@@ -246,10 +247,7 @@ class DeviceMap:
             if s.mac is None and s.ip is not None and s.ip not in self.ip_spans:
                 _widen(self.held_ips[f"ip:{s.ip}"], (s.ip, s.vlan), s.first_ns, s.last_ns)
         self.internal = internal
-        for fact in facts:  # MAC-only devices (LLDP/CDP senders) need an entry too
-            src_ip = fact.src_ip
-            if src_ip is not None and src_ip not in _ADDRESSLESS:
-                continue
+        for fact in addressless:  # MAC-only devices (LLDP/CDP senders) need an entry too
             if fact.src_mac in self.mac_device:
                 device = self.mac_device[str(fact.src_mac)]
                 _widen(
@@ -322,6 +320,8 @@ def _leased(facts: Sequence[Fact], gateways: frozenset[str]) -> set[str]:
 _ADDRESSLESS = frozenset({"0.0.0.0", "::"})
 _TOKEN_KINDS = frozenset({"DhcpRequest", "Dhcpv6Message"})
 """The kinds ``_client_id_token`` reads."""
+_DHCP_KINDS = frozenset({"DhcpServerReply", *_TOKEN_KINDS})
+"""The kinds whose fields ``DeviceMap`` reads (``_leased``: replies and requests)."""
 
 
 def _addressless_ip(ip: str) -> bool:
