@@ -17,6 +17,7 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
+    ClauseElement,
     ColumnElement,
     Connection,
     Text,
@@ -83,12 +84,30 @@ class ServiceRow:
 
 def bindings(conn: Connection) -> list[tuple[str, str, int, datetime, datetime]]:
     stmt = select(Binding.ip, Binding.mac, Binding.vlan, Binding.first_seen, Binding.last_seen)
-    return [tuple(r) for r in conn.execute(stmt)]  # type: ignore[misc]
+    return [
+        (ip, mac, vlan, _stored_time(first), _stored_time(last))
+        for ip, mac, vlan, first, last in _untyped_rows(conn, stmt)
+    ]
 
 
 def hosts(conn: Connection) -> list[tuple[str, bool, datetime, datetime]]:
     stmt = select(Host.ip, Host.internal, Host.first_seen, Host.last_seen)
-    return [tuple(r) for r in conn.execute(stmt)]  # type: ignore[misc]
+    return [
+        (ip, bool(internal), _stored_time(first), _stored_time(last))  # SQLite's 0 or 1
+        for ip, internal, first, last in _untyped_rows(conn, stmt)
+    ]
+
+
+def _untyped_rows(conn: Connection, stmt: ClauseElement) -> list[Any]:
+    """Every row of ``stmt`` (without parameters) from the driver's own cursor, values as
+    the driver gives them: SQLAlchemy's conversion per value costs more than the reading
+    (3M bench: bindings and hosts 5.6 -> 2.5 ms)."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(stmt.compile(dialect=conn.dialect)))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def facts(conn: Connection, batch: int = 10_000) -> list[Fact]:
@@ -214,9 +233,15 @@ def _time_reader() -> Callable[[datetime | str], int]:
 
 
 def _stored_time(value: datetime | str) -> datetime:
-    """A time as the engine returned it untyped: aware datetime, or SQLite's UTC text."""
+    """A time as the engine returned it untyped (aware datetime, or SQLite's UTC text) in
+    UTC, as the ``UtcDateTime`` column type reads it."""
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if len(value) == 26 and value[19] == ".":  # as SQLite stores them: parsed as UTC at once
+        try:  # (8x faster than .replace(tzinfo=...); text with an offset of its own fails)
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
