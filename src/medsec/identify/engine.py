@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from medsec.identify.facts import Fact, fact_of
@@ -101,11 +101,8 @@ def combine(weights: Iterable[int]) -> int:
 _Hit = tuple[Rule, tuple[tuple[str, str], ...]]
 """A rule that fires, and the attribute values it yields."""
 _FieldRules = tuple[str, list[Rule], list[Rule], tuple[str, ...]]
-
-
-@dataclass
-class _Support:
-    evidence: dict[str, Evidence] = field(default_factory=dict)  # rule id -> first evidence
+_Support = dict[str, Evidence]
+"""The support of one value: rule id -> the first evidence of that rule."""
 
 
 def host_of(fact: Fact, end: Literal["src", "dst"]) -> str | None:
@@ -217,24 +214,27 @@ class IdentifyEngine:
         if rule.subject == "src" and fact.src_mac:
             self._macs[host].add(fact.src_mac)
         by_attribute = self._support[host]
+        evidence = None  # the same for every value the rule yields from this fact
         for attribute, value in values:
             by_value = by_attribute[attribute]
             support = by_value.get(value)
             if support is None:
-                support = by_value[value] = _Support()
-            if rule.id not in support.evidence:
-                support.evidence[rule.id] = Evidence(
-                    rule_id=rule.id,
-                    weight=rule.weight,
-                    reference=rule.reference,
-                    ts_ns=fact.ts_ns,
-                    protocol=fact.protocol,
-                    observation=fact.kind,
-                    src_ip=fact.src_ip,
-                    dst_ip=fact.dst_ip,
-                    flow_id=fact.flow_id,
-                    fields=tuple(c.field for c in rule.conditions),
-                )
+                support = by_value[value] = {}
+            if rule.id not in support:
+                if evidence is None:
+                    evidence = Evidence(
+                        rule_id=rule.id,
+                        weight=rule.weight,
+                        reference=rule.reference,
+                        ts_ns=fact.ts_ns,
+                        protocol=fact.protocol,
+                        observation=fact.kind,
+                        src_ip=fact.src_ip,
+                        dst_ip=fact.dst_ip,
+                        flow_id=fact.flow_id,
+                        fields=tuple(c.field for c in rule.conditions),
+                    )
+                support[rule.id] = evidence
 
     @staticmethod
     def _fires(rule: Rule, fact: Fact) -> dict[str, str] | None:
@@ -259,8 +259,8 @@ class IdentifyEngine:
                     (
                         Candidate(
                             value=value,
-                            confidence=combine(e.weight for e in s.evidence.values()),
-                            evidence=tuple(s.evidence.values()),
+                            confidence=combine(e.weight for e in s.values()),
+                            evidence=tuple(s.values()),
                         )
                         for value, s in self._support[host][name].items()
                     ),
