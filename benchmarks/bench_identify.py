@@ -48,6 +48,7 @@ def child(db: str, cold_pages: bool) -> None:
 
     import medsec.cli.main  # everything discover has imported by then
     import medsec.service.devices as service
+    from medsec.identify.flow_labels import label_rules
     from medsec.inventory import device_rows
     from medsec.inventory.store import Store
     from medsec.model.config import load_settings
@@ -77,6 +78,7 @@ def child(db: str, cold_pages: bool) -> None:
     settings = load_settings(None)
     store = open_inventory(settings, db)
     configure_mappers()  # discover's ingest has used the ORM by then
+    label_rules()  # and labelled the edges with the flow labels
     if not cold_pages and store.dialect == "sqlite":
         # ingest leaves the database in the page cache of the pooled connection (32 MiB):
         # a check that reads every page of every table and index puts it there
