@@ -131,8 +131,11 @@ def main() -> None:
         env = {**os.environ, "MEDSEC_CACHE": os.path.join(tmp, "cache")}
         env.setdefault("PYTHONPYCACHEPREFIX", os.path.join(tmp, "pyc"))
         base = Path(tmp) / "base.db"
-        if args.db is not None:
-            shutil.copyfile(args.db, base)
+        if args.db is not None:  # a consistent copy, write-ahead log included
+            source, copy = sqlite3.connect(args.db), sqlite3.connect(base)
+            source.backup(copy)
+            source.close()
+            copy.close()
         else:
             print(f"discovering {args.capture} ...", file=sys.stderr, flush=True)
             cli = "import sys; from medsec.cli.main import main; sys.argv[0] = 'medsec'; main()"
@@ -166,6 +169,8 @@ def main() -> None:
             ).stdout
             times = json.loads(out.strip().splitlines()[-1])
             digests.add(digest(run_db))
+            for leftover in Path(tmp).glob(f"{run_db.name}*"):  # with its -wal and -shm
+                leftover.unlink()
             if n == 0:
                 continue
             for phase, seconds in times.items():
