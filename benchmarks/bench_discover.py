@@ -194,6 +194,11 @@ def main() -> None:
             f"(median of {len(pairs)} same-round ratios; lowest {(min(pairs) - 1) * 100:+.0f}%, "
             f"highest {(max(pairs) - 1) * 100:+.0f}%)"
         )
+        cpu = [rnd[1].cpu / rnd[0].cpu for rnd in rounds if rnd[0].ok and rnd[1].ok and rnd[0].cpu]
+        print(
+            f"in CPU time (user + system) {(statistics.median(cpu) - 1) * 100:+.0f}% "
+            f"(lowest {(min(cpu) - 1) * 100:+.0f}%, highest {(max(cpu) - 1) * 100:+.0f}%)"
+        )
     print(
         "'x flows only' = median time over the median of discover --no-inspect; CPU s = "
         "median user+system time; packets/s and MB/s from the fastest run."
