@@ -33,8 +33,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CAPTURE = REPO / "bench-data" / "hospital-3000000-400.pcap"
+from bench_capture import bench_capture
 
 
 def child(capture: str) -> None:
@@ -95,7 +94,9 @@ def child(capture: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--capture", type=Path, default=DEFAULT_CAPTURE)
+    parser.add_argument(
+        "--capture", type=Path, help="default: the simulated 3M-packet capture (bench_capture.py)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="fresh processes (default 3)")
     parser.add_argument("--only", help="comma-separated dissector names to show")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -103,6 +104,7 @@ def main() -> None:
     if args.child:
         child(args.child)
         return
+    capture = args.capture or bench_capture(3_000_000, 400)
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     scratch = tempfile.TemporaryDirectory(prefix="bench-dissectors-")
     env = dict(os.environ)
@@ -121,7 +123,7 @@ def main() -> None:
     for n in range(args.runs + 1):  # run 0 compiles the bytecode and fills the page cache
         print(f"run {n}/{args.runs} ...", file=sys.stderr, flush=True)
         out = subprocess.run(
-            [*pin, sys.executable, __file__, "--child", str(args.capture)],
+            [*pin, sys.executable, __file__, "--child", str(capture)],
             env=env,
             check=True,
             capture_output=True,

@@ -34,8 +34,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_CAPTURE = REPO / "bench-data" / "hospital-3000000-400.pcap"
+from bench_capture import bench_capture
+
 PHASES = ("facts", "services", "other inputs", "load_rules", "engine", "device rows", "replace")
 
 
@@ -114,7 +114,9 @@ def digest(db: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--capture", type=Path, default=DEFAULT_CAPTURE)
+    parser.add_argument(
+        "--capture", type=Path, help="default: the simulated 3M-packet capture (bench_capture.py)"
+    )
     parser.add_argument("--db", type=Path, help="an inventory to identify (skip discover)")
     parser.add_argument("--runs", type=int, default=7, help="fresh processes (default 7)")
     parser.add_argument("--again", action="store_true", help="keep the stored devices")
@@ -137,10 +139,11 @@ def main() -> None:
             source.close()
             copy.close()
         else:
-            print(f"discovering {args.capture} ...", file=sys.stderr, flush=True)
+            capture = args.capture or bench_capture(3_000_000, 400)
+            print(f"discovering {capture} ...", file=sys.stderr, flush=True)
             cli = "import sys; from medsec.cli.main import main; sys.argv[0] = 'medsec'; main()"
             subprocess.run(
-                [sys.executable, "-c", cli, "--db", str(base), "discover", str(args.capture)]
+                [sys.executable, "-c", cli, "--db", str(base), "discover", str(capture)]
                 + ["--json", "--inspect"],
                 env=env,
                 check=True,
