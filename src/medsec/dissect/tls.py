@@ -70,6 +70,9 @@ _EXT_SUPPORTED_VERSIONS = 43
 _HRR_RANDOM = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c")
 _MAX_REMEMBERED = 4096
 """Entries per table of values derived from repeated bytes (fingerprints, OIDs, names)."""
+_MAX_REMEMBERED_NAME = 1024
+"""Bytes of the longest distinguished name remembered (real ones take a few hundred): the
+names table stays small whatever a hostile certificate holds."""
 
 
 def _remember(table: dict[_K, _V], key: _K, value: _V) -> _V:
@@ -785,7 +788,9 @@ def _name(data: bytes, element: _Element) -> _Name:
     raw = _content(data, _expect(element, _SEQUENCE))
     name = _NAMES.get(raw)
     if name is None:
-        name = _remember(_NAMES, raw, _name_of(data, element))
+        name = _name_of(data, element)
+        if len(raw) <= _MAX_REMEMBERED_NAME:
+            _remember(_NAMES, raw, name)
     return name
 
 

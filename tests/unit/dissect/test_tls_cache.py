@@ -168,3 +168,29 @@ def test_broken_hellos_are_not_remembered() -> None:
         with pytest.raises(TlsError):
             tls_observations(record(22, message), ctx())
     assert not tls._CLIENT_HELLOS
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def _dn(common_name: bytes) -> bytes:
+    """A distinguished name of one CN attribute (UTF8String)."""
+    cn_oid = _der(0x06, bytes([0x55, 0x04, 0x03]))  # 2.5.4.3
+    return _der(0x30, _der(0x31, _der(0x30, cn_oid + _der(0x0C, common_name))))
+
+
+def test_names_are_remembered_only_up_to_a_size() -> None:
+    tls._NAMES.clear()
+    short, long = _dn(b"device.example"), _dn(b"x" * 2000)
+    for der in (short, long):
+        name = tls._name(der, tls._der_at(der, 0, len(der)))
+        assert name.first["CN"] in ("device.example", "x" * 2000)
+        again = tls._name(der, tls._der_at(der, 0, len(der)))
+        assert again == name
+    assert list(tls._NAMES) == [short[2:]]  # the long name is parsed every time, not kept
+    tls._NAMES.clear()
