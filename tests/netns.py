@@ -58,13 +58,20 @@ def require_netns() -> None:
 
 
 def system_path() -> str:
-    """``PATH`` with ``/usr/sbin`` and without this Python environment's scripts: pynetdicom
+    """``PATH`` with ``/usr/sbin`` and without Python environments' scripts: pynetdicom
     installs console scripts named like DCMTK's tools (``storescp``, ``echoscu``), which an
-    activated virtualenv would otherwise put first."""
+    activated virtualenv - this one, or another one still on ``PATH`` - would otherwise put
+    first."""
     scripts = os.path.realpath(sysconfig.get_path("scripts"))
     dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
-    kept = [d for d in dirs if os.path.realpath(d) != scripts]
+    kept = [d for d in dirs if os.path.realpath(d) != scripts and not _virtualenv_scripts(d)]
     return os.pathsep.join([*kept, "/usr/sbin", "/sbin"])
+
+
+def _virtualenv_scripts(directory: str) -> bool:
+    """Whether ``directory`` is the scripts directory of a virtual environment (its parent
+    holds the ``pyvenv.cfg`` every venv has)."""
+    return os.path.isfile(os.path.join(os.path.dirname(os.path.realpath(directory)), "pyvenv.cfg"))
 
 
 def system_tool(tool: str) -> str:
