@@ -19,6 +19,7 @@ from medsec.dissect import tls
 from medsec.dissect.tls import TlsError, parse_certificate, tls_observations
 from medsec.model.observations import PacketContext
 from medsec.model.observations.tls import TlsCertificate, TlsClientHello
+from medsec.simulate.protocols import asn1
 
 from tests_support.dissect_harness import ctx
 
@@ -170,23 +171,15 @@ def test_broken_hellos_are_not_remembered() -> None:
     assert not tls._CLIENT_HELLOS
 
 
-def _der(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes([tag, n]) + content
-    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(size)]) + size + content
-
-
-def _dn(common_name: bytes) -> bytes:
+def _dn(common_name: str) -> bytes:
     """A distinguished name of one CN attribute (UTF8String)."""
-    cn_oid = _der(0x06, bytes([0x55, 0x04, 0x03]))  # 2.5.4.3
-    return _der(0x30, _der(0x31, _der(0x30, cn_oid + _der(0x0C, common_name))))
+    cn = asn1.sequence(asn1.oid("2.5.4.3"), asn1.octets(common_name, asn1.UTF8_STRING))
+    return asn1.sequence(asn1.sequence(cn, tag=asn1.SET))
 
 
 def test_names_are_remembered_only_up_to_a_size() -> None:
     tls._NAMES.clear()
-    short, long = _dn(b"device.example"), _dn(b"x" * 2000)
+    short, long = _dn("device.example"), _dn("x" * 2000)
     for der in (short, long):
         name = tls._name(der, tls._der_at(der, 0, len(der)))
         assert name.first["CN"] in ("device.example", "x" * 2000)
