@@ -291,7 +291,9 @@ class DissectPipeline:
         flow.done |= bit
         dissector = flow.dissector
         if dissector is not None and payload:  # else undecided at the end, or evicted
-            self._run(dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid)
+            self._run(
+                dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid, flow
+            )
         self._maybe_done(fid, flow)
 
     def _datagram(self, fid: int, payload: bytes, row: list[int]) -> None:
@@ -308,14 +310,14 @@ class DissectPipeline:
         else:
             flow.datagrams_ab += 1
             count = flow.datagrams_ab
-        self._run(flow.dissector, payload, self._context(row, transport), fid)
+        self._run(flow.dissector, payload, self._context(row, transport), fid, flow)
         if count >= flow.dissector.datagrams:
             flow.done |= 1 << direction
             self._maybe_done(fid, flow)
 
     def _frame(self, payload: bytes, row: list[int]) -> None:
         for dissector in self._by_ethertype.get(row[E_ETHERTYPE], ()):
-            self._run(dissector, payload, self._context(row, "l2"), -1)
+            self._run(dissector, payload, self._context(row, "l2"), -1, None)
 
     # ------------------------------------------------------------------ dissecting
 
@@ -324,7 +326,16 @@ class DissectPipeline:
             self._flows.pop(fid, None)
             self._off(fid)
 
-    def _run(self, dissector: Dissector, payload: bytes, ctx: PacketContext, fid: int) -> None:
+    def _run(
+        self,
+        dissector: Dissector,
+        payload: bytes,
+        ctx: PacketContext,
+        fid: int,
+        flow: _Flow | None,
+    ) -> None:
+        """Dissect ``payload`` of flow ``fid`` (``flow``: its state, still in ``_flows``;
+        fid -1 and None for a link-layer frame) and keep what it states."""
         self._dissected += 1
         try:
             found = list(dissector.dissect(payload, ctx))
@@ -339,29 +350,31 @@ class DissectPipeline:
             # the text only: a kept exception would pin the capture buffer through its frames
             logger.error("dissector %s failed on flow %d:\n%s", dissector.name, fid, format_exc())
             return
-        if found and not self._keep(found, fid) and fid >= 0:
-            self._heard_enough(fid, ctx)
-        if found:
-            if fid >= 0:
-                self.apps.setdefault(fid, dissector.name)
-                edge = self._edge_of.get(fid)
-                if edge is not None:
-                    self._edge_apps.setdefault(edge, dissector.name)
+        if not found:
+            return
+        if fid < 0:
+            self._keep(found, None)
+            return
+        edge = self._edge_of.get(fid)
+        # not sampled by edge: equal within the flow only
+        if not self._keep(found, -2 - fid if edge is None or edge < 0 else edge):
+            self._heard_enough(flow, edge, ctx)
+        self.apps.setdefault(fid, dissector.name)
+        if edge is not None:
+            self._edge_apps.setdefault(edge, dissector.name)
 
-    def _heard_enough(self, fid: int, ctx: PacketContext) -> None:
-        """A payload of flow ``fid`` restated known facts only (a payload stating none - cut,
-        or of no interest - proves nothing): past the edge's first ``edge_samples``
-        flows, no later flow of the edge is handed over - unless an end of it is shared by
-        many devices (DHCP clients all send from 0.0.0.0, a server answers them at the
-        broadcast address): there the next flow may be another device's."""
-        flow = self._flows.get(fid)
+    def _heard_enough(self, flow: _Flow | None, edge: int | None, ctx: PacketContext) -> None:
+        """A payload of ``flow`` (on ``edge``) restated known facts only (a payload stating
+        none - cut, or of no interest - proves nothing): past the edge's first
+        ``edge_samples`` flows, no later flow of the edge is handed over - unless an end of
+        it is shared by many devices (DHCP clients all send from 0.0.0.0, a server answers
+        them at the broadcast address): there the next flow may be another device's."""
         if flow is None or not self.edge_samples or flow.ordinal <= self.edge_samples:
             return
         src, dst = ctx.src_ip, ctx.dst_ip
         if src is None or dst is None or not (is_host_address(src) and is_host_address(dst)):
             return
-        edge = self._edge_of.get(fid, -1)
-        if edge < 0:
+        if edge is None or edge < 0:
             return
         if edge >= self.closed_edges.shape[0]:
             grown = np.zeros(max(edge + 1, self.closed_edges.shape[0] * 2), dtype=np.uint8)
@@ -369,26 +382,28 @@ class DissectPipeline:
             self.closed_edges = grown
         self.closed_edges[edge] = 1
 
-    def _keep(self, found: list[Observation], fid: int) -> int:
-        """Keep the observations not stated before on the same edge by the same sender;
-        returns how many."""
+    def _keep(self, found: list[Observation], edge: int | None) -> int:
+        """Keep the observations not stated before on ``edge`` (None: link-layer frames) by
+        the same sender; returns how many."""
         kept = self._kept
-        before = len(self.observations)
-        edge = self._edge_of.get(fid, -1) if fid >= 0 else None
-        if edge is not None and edge < 0:  # not sampled by edge: equal within the flow only
-            edge = -2 - fid
+        observations = self.observations
+        before = len(observations)
+        getters = _OWN_FIELDS
         for obs in found:
             c = obs.ctx
+            cls = type(obs)
             try:
-                key = (edge, c.src_ip, c.dst_ip, c.src_mac, c.dst_mac, c.vlan, _own_fields(obs))
-                if key in kept:
+                getter = getters.get(cls) or _own_fields(cls)
+                key = (edge, c.src_ip, c.dst_ip, c.src_mac, c.dst_mac, c.vlan, cls, getter(obs))
+                size = len(kept)
+                kept.add(key)  # hashed once (a tuple's hash is not cached), not for `in` too
+                if len(kept) == size:
                     self._repeated += 1
                     continue
-                kept.add(key)
             except TypeError:  # a field that cannot be hashed: kept, never compared
                 pass
-            self.observations.append(obs)
-        return len(self.observations) - before
+            observations.append(obs)
+        return len(observations) - before
 
     # ------------------------------------------------------------------ context
 
@@ -528,17 +543,16 @@ _packet_context = _context_maker()
 
 
 _OWN_FIELDS: dict[type[Observation], attrgetter[object]] = {}
+"""Class -> getter of what an observation of it states: every field but ``ctx`` (where and
+when it was seen) and its ``NONCES`` (ids every message draws anew)."""
 
 
-def _own_fields(obs: Observation) -> tuple[object, ...]:
-    """The class of ``obs`` and every field of it but ``ctx`` (where and when it was seen)
-    and its ``NONCES`` (ids every message draws anew)."""
-    cls = type(obs)
+def _own_fields(cls: type[Observation]) -> attrgetter[object]:
     getter = _OWN_FIELDS.get(cls)
     if getter is None:
         names = [f.name for f in fields(cls) if f.name != "ctx" and f.name not in cls.NONCES]
         getter = _OWN_FIELDS[cls] = attrgetter(*names) if names else attrgetter("PROTOCOL")
-    return (cls, getter(obs))
+    return getter
 
 
 def observations_of(kind: type[Observation], found: Iterable[Observation]) -> list[Observation]:
