@@ -61,3 +61,13 @@ def test_a_context_class_with_its_own_init_logic_gets_the_constructor(
 ) -> None:
     monkeypatch.setattr(PacketContext, "__post_init__", lambda self: None, raising=False)
     assert pipeline._context_maker() is pipeline._construct_context
+
+
+def test_a_context_class_of_another_layout_gets_the_constructor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Wider:
+        __slots__ = (*pipeline._CONTEXT_FIELDS, "extra")
+
+    monkeypatch.setattr(pipeline, "_Draft", Wider)
+    assert pipeline._context_maker() is pipeline._construct_context
