@@ -16,8 +16,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from medsec.identify.facts import fact_of
-from medsec.identify.flow_labels import EdgeLabels, edge_labels, label_rules
+from medsec.identify.flow_labels import EdgeLabels, observation_labels
 from medsec.inventory.facts import facts_json
 from medsec.inventory.models import sqlite_time
 from medsec.model.config import SiteNetworks
@@ -373,13 +372,12 @@ def capture_rows(
             s.packets_received += f.packets_c2s
             s.bytes_received += f.bytes_c2s
 
-    labelling = label_rules().kinds
-    labels = edge_labels(
+    labels = observation_labels(
         [
             ((f.client_ip, f.server_ip, f.transport, f.server_port), f.client_port, f.app)
             for f in summary.flows
         ],
-        (fact_of(o) for o in summary.observations if type(o).__name__ in labelling),
+        summary.observations,
     )
     for app in {k[4] for k in edge_apps}:  # every flow's application is a key's
         if len(app) > APP_MAX:
