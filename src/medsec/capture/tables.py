@@ -46,19 +46,19 @@ class Tables:
             size = self.fkeys.shape[0] * 2
             keys = np.zeros((size, k.N_FLOW_KEYS), dtype=np.uint64)
             vals = np.zeros((size, k.N_FLOW_VALUES), dtype=np.int64)
-            k.rehash_flows(self.fkeys, self.fvals, keys, vals, self.heads)
+            k.rehash(k.TABLE_FLOWS, self.fkeys, self.fvals, keys, vals, self.heads)
             self.fkeys, self.fvals = keys, vals
         if self.counts[k.C_BINDINGS] * k.LOAD_LIMIT_DEN >= self.bkeys.shape[0] * k.LOAD_LIMIT_NUM:
             size = self.bkeys.shape[0] * 2
             keys = np.zeros((size, k.N_BINDING_KEYS), dtype=np.uint64)
             vals = np.zeros((size, k.N_BINDING_VALUES), dtype=np.int64)
-            k.rehash_bindings(self.bkeys, self.bvals, keys, vals)
+            k.rehash(k.TABLE_BINDINGS, self.bkeys, self.bvals, keys, vals, self.heads)
             self.bkeys, self.bvals = keys, vals
         if self.counts[k.C_EDGES] * k.LOAD_LIMIT_DEN >= self.ekeys.shape[0] * k.LOAD_LIMIT_NUM:
             size = self.ekeys.shape[0] * 2
             keys = np.zeros((size, k.N_EDGE_KEYS), dtype=np.uint64)
             vals = np.zeros((size, k.N_EDGE_VALUES), dtype=np.int64)
-            k.rehash_edges(self.ekeys, self.evals, keys, vals)
+            k.rehash(k.TABLE_EDGES, self.ekeys, self.evals, keys, vals, self.heads)
             self.ekeys, self.evals = keys, vals
         if self.counts[k.C_FREE_HEADS] < 1:
             self._grow_heads(self.heads.shape[0])
