@@ -164,7 +164,8 @@ class DissectPipeline:
         self._malformed = 0
         self._failures = 0
         self._kept: set[object] = set()
-        """Keys (``_identity``) of the observations kept so far."""
+        """Keys of the observations kept so far (``_keep``): edge, addresses, VLAN, class and
+        own fields."""
         self._repeated = 0
 
     # ------------------------------------------------------------------ PayloadSink
