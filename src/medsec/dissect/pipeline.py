@@ -532,7 +532,27 @@ def _fill(
     return cast(PacketContext, ctx)
 
 
-def _context_maker() -> Callable[..., PacketContext]:
+_MakeContext = Callable[
+    [
+        int,
+        Transport,
+        str | None,
+        str | None,
+        int,
+        int,
+        str | None,
+        str | None,
+        int,
+        int,
+        int,
+        bool | None,
+    ],
+    PacketContext,
+]
+"""The signature of ``_construct_context`` and ``_fill``: the fields of a context, in order."""
+
+
+def _context_maker() -> _MakeContext:
     """``_fill`` while ``PacketContext`` is the plain frozen slotted dataclass of exactly
     these fields (nothing done in a ``__post_init__``), else its constructor."""
     if (
