@@ -106,6 +106,7 @@ OBSERVATION_COLUMNS = (
     "facts",
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+NAIVE_EPOCH = datetime(1970, 1, 1)
 APP_MAX = 32
 """Longest application name (``flows.app``, ``edge_apps.app``)."""
 PROTOCOL_MAX = 32
@@ -131,20 +132,25 @@ def ns_time_converter(time: TimeConverter) -> Callable[[int], Any]:
 
     For SQLite's text (``sqlite_time``: ``2026-01-05 08:00:00.123456``, fixed width) the
     text of each second is made once and the microseconds appended: the same text at a
-    third of the cost, as observations come many per second.
+    third of the cost, as observations come many per second. The second's text is a naive
+    datetime's (the same fields as the UTC one ``sqlite_time`` writes, made for half its
+    cost), and the six digits of the microseconds are those of ``1_000_000 + micros``
+    (faster than a format). 3M bench: 5,940 observation times 3.9-4.0 -> 3.0-3.5 ms.
     """
     if time is not sqlite_time:
         return lambda ts_ns: time(ns_time(ts_ns))
     seconds: dict[int, str] = {}
 
     def text(ts_ns: int) -> str:
-        second, micros = divmod(ts_ns // 1000, 1_000_000)
+        us = ts_ns // 1000  # microseconds since the epoch
+        second = us // 1_000_000
         head = seconds.get(second)
         if head is None:
             if len(seconds) >= 65536:  # observations come in time order: old seconds are done
                 seconds.clear()
-            head = seconds[second] = sqlite_time(EPOCH + timedelta(seconds=second))[:-6]
-        return f"{head}{micros:06d}"
+            day_time = (NAIVE_EPOCH + timedelta(seconds=second)).isoformat(" ", "seconds")
+            head = seconds[second] = day_time + "."
+        return head + str(us - second * 1_000_000 + 1_000_000)[1:]
 
     return text
 
