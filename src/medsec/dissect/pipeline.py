@@ -293,9 +293,7 @@ class DissectPipeline:
         flow.done |= bit
         dissector = flow.dissector
         if dissector is not None and payload:  # else undecided at the end, or evicted
-            self._run(
-                dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid, flow
-            )
+            self._run(dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid)
         self._maybe_done(fid, flow)
 
     def _datagram(self, fid: int, payload: bytes, row: list[int]) -> None:
@@ -312,14 +310,14 @@ class DissectPipeline:
         else:
             flow.datagrams_ab += 1
             count = flow.datagrams_ab
-        self._run(flow.dissector, payload, self._context(row, transport), fid, flow)
+        self._run(flow.dissector, payload, self._context(row, transport), fid)
         if count >= flow.dissector.datagrams:
             flow.done |= 1 << direction
             self._maybe_done(fid, flow)
 
     def _frame(self, payload: bytes, row: list[int]) -> None:
         for dissector in self._by_ethertype.get(row[E_ETHERTYPE], ()):
-            self._run(dissector, payload, self._context(row, "l2"), -1, None)
+            self._run(dissector, payload, self._context(row, "l2"), -1)
 
     # ------------------------------------------------------------------ dissecting
 
@@ -328,16 +326,8 @@ class DissectPipeline:
             self._flows.pop(fid, None)
             self._off(fid)
 
-    def _run(
-        self,
-        dissector: Dissector,
-        payload: bytes,
-        ctx: PacketContext,
-        fid: int,
-        flow: _Flow | None,
-    ) -> None:
-        """Dissect ``payload`` of flow ``fid`` (``flow``: its state, still in ``_flows``;
-        fid -1 and None for a link-layer frame) and keep what it states."""
+    def _run(self, dissector: Dissector, payload: bytes, ctx: PacketContext, fid: int) -> None:
+        """Dissect ``payload`` of flow ``fid`` (-1: a link-layer frame), keep what it states."""
         self._dissected += 1
         try:
             found = list(dissector.dissect(payload, ctx))
@@ -360,17 +350,18 @@ class DissectPipeline:
         edge = self._edge_of.get(fid)
         # not sampled by edge: equal within the flow only
         if not self._keep(found, -2 - fid if edge is None or edge < 0 else edge):
-            self._heard_enough(flow, edge, ctx)
+            self._heard_enough(fid, edge, ctx)
         self.apps.setdefault(fid, dissector.name)
         if edge is not None:
             self._edge_apps.setdefault(edge, dissector.name)
 
-    def _heard_enough(self, flow: _Flow | None, edge: int | None, ctx: PacketContext) -> None:
-        """A payload of ``flow`` (on ``edge``) restated known facts only (a payload stating
-        none - cut, or of no interest - proves nothing): past the edge's first
+    def _heard_enough(self, fid: int, edge: int | None, ctx: PacketContext) -> None:
+        """A payload of flow ``fid`` (on ``edge``) restated known facts only (a payload
+        stating none - cut, or of no interest - proves nothing): past the edge's first
         ``edge_samples`` flows, no later flow of the edge is handed over - unless an end of
         it is shared by many devices (DHCP clients all send from 0.0.0.0, a server answers
         them at the broadcast address): there the next flow may be another device's."""
+        flow = self._flows.get(fid)
         if flow is None or not self.edge_samples or flow.ordinal <= self.edge_samples:
             return
         src, dst = ctx.src_ip, ctx.dst_ip
