@@ -60,7 +60,12 @@ class PayloadSink(Protocol):
     """Bytes the TCP heads being collected may hold; beyond, the largest are handed over
     early (0: no limit)."""
 
-    def payloads(self, batch: PayloadBatch) -> None: ...
+    def payloads(self, batch: PayloadBatch) -> None:
+        """Take one batch. The answer may change the ``inspect`` flag and ``head_bytes`` of
+        flows that have a row in the batch, not of others: the kernel then looks for heads to
+        settle among the batch's flows only. Replacing the arrays (to grow them) or changing
+        ``inspect_new`` is fine: the kernel then looks at every head."""
+        ...
 
     def edges(self, flow_ids: np.ndarray, edge_ids: np.ndarray) -> None:
         """The edge (``E_EDGE`` of rows) of every flow that carried payload, inspected or
@@ -105,7 +110,7 @@ class NoSink:
 def take_batch(tables: Tables) -> PayloadBatch:
     """What the kernel emitted so far, copied out; ``emit`` and ``out`` start over empty."""
     counts = tables.counts
-    rows = tables.emit[: counts[k.C_EMITTED]].copy()
+    rows = tables.emit[: counts[k.C_EMITTED], : k.N_EMIT].copy()
     data = tables.out[: counts[k.C_OUT]].tobytes()
     counts[k.C_EMITTED] = 0
     counts[k.C_OUT] = 0

@@ -54,7 +54,7 @@ STATUS_EMIT_FULL = 4
 """The payload hand-off table is full; drain it and call again from ``pos``."""
 STATUS_HEADS_FULL = 5
 """The TCP heads being collected hold more than the sink's ``buffer_limit`` bytes: hand the
-largest over early (``evict_heads``) and call again from ``pos``."""
+largest over early (``settle_heads`` with ``SETTLE_EVICT``) and call again from ``pos``."""
 STATUS_DECIDE = 6
 """An undecided TCP direction has sent ``UNDECIDED_TCP_BYTES`` while its probe still waits in
 ``emit``: hand the batch to the sink (which may claim the flow by signature) and call again
@@ -150,6 +150,13 @@ E_EDGE = 18
 E_KIND = 19
 """``KIND_*``: what the row hands over."""
 N_EMIT = 20
+"""Columns of an emit row the sink sees (``PayloadBatch.rows``)."""
+E_SLOT = N_EMIT
+"""Kept from the sink: the row of the flow in the flow table (-1 for link-layer frames), so
+that after a batch the heads of its flows - the only ones the sink's answer can settle - are
+found without a scan (``settle_heads``). Valid until the flow table grows; ``emit`` is
+drained before it does."""
+EMIT_COLUMNS = N_EMIT + 1
 
 KIND_PAYLOAD = 0
 """A UDP datagram or a link-layer frame, as it came."""
@@ -290,6 +297,17 @@ H_NEXT_FREE = N_EMIT + 8
 H_PROBE_BATCH = N_EMIT + 9
 """``C_BATCH`` of the batch that carries the direction's probe (-1: none sent)."""
 N_HEAD = N_EMIT + 10
+
+# ``settle_heads`` modes
+SETTLE_FLOWS = 0
+"""The heads of the given flows that the sink's flags complete or turn off: after a batch,
+those of its flows (``E_SLOT``), the only ones its answer can have changed."""
+SETTLE_ALL = 1
+"""Every head the sink's flags complete or turn off (a scan of the whole head table)."""
+SETTLE_EVERYTHING = 2
+"""Every head: the source has ended."""
+SETTLE_EVICT = 3
+"""The largest heads, handed over early until they hold at most the target bytes."""
 
 HEAD_BLOCK = 1024
 BLOCKS_PER_PACKET = MAX_EMIT_TCP_BYTES // HEAD_BLOCK + 2
@@ -1073,6 +1091,7 @@ def _hand_off(
             -1,
             KIND_PAYLOAD,
         )
+        emit[counts[C_EMITTED], E_SLOT] = -1
         counts[C_EMITTED] += 1
         return
     slot = scratch[X_SLOT]
@@ -1139,6 +1158,7 @@ def _hand_off(
                     edge - 1 if edge > 0 else -1,
                     KIND_PROBE,
                 )
+                emit[counts[C_EMITTED], E_SLOT] = slot
                 counts[C_EMITTED] += 1
                 probe_batch = counts[C_BATCH]
             else:
@@ -1228,6 +1248,7 @@ def _hand_off(
         edge - 1 if edge > 0 else -1,
         KIND_PAYLOAD,
     )
+    emit[counts[C_EMITTED], E_SLOT] = slot
     counts[C_EMITTED] += 1
 
 
@@ -1485,7 +1506,8 @@ def _hand_over(
             b = bnext[b]
         counts[C_OUT] = at + n
         i = counts[C_EMITTED]
-        emit[i, :] = heads[h, :N_EMIT]
+        emit[i, :N_EMIT] = heads[h, :N_EMIT]
+        emit[i, E_SLOT] = heads[h, H_FLOW_SLOT]
         emit[i, E_OFFSET] = at
         emit[i, E_LENGTH] = n
         counts[C_EMITTED] = i + 1
@@ -1509,26 +1531,59 @@ def settle_heads(
     inspect: np.ndarray,
     inspect_new: int,
     limits: np.ndarray,
-    everything: bool,
+    mode: int,
+    flows: np.ndarray,
+    target: int,
 ) -> bool:
-    """Hand over the heads the sink's flags now complete, drop those of flows turned off; with
-    ``everything`` (the source has ended) hand over every other head too. Heads go in order of
-    flow id and direction. False when ``emit`` or ``out`` filled up first: drain them and call
-    again.
+    """Hand heads over between walks, as ``mode`` says (``SETTLE_*``): those the sink's flags
+    now complete, dropping those of flows turned off - among the heads of the flows at rows
+    ``flows`` of the flow table, or of every flow - or every head (the source has ended), or
+    the largest until they hold at most ``target`` bytes. Heads go in order of flow id and
+    direction (eviction: largest first). False when ``emit`` or ``out`` filled up first:
+    drain them and call again.
 
-    Most heads wait for more bytes (thousands of them, of long flows): only the heads there
-    is something to do with are collected and ordered."""
-    ready = np.empty(heads.shape[0], dtype=np.int64)
-    keys = np.empty(heads.shape[0], dtype=np.int64)
+    One entry point for all of these: each one numba loads from its cache costs milliseconds
+    at the start of every capture."""
+    if mode == SETTLE_EVICT:
+        return _evict_heads(
+            heads, blocks, bnext, counts, fvals, emit, out, inspect, inspect_new, limits, target
+        )
+    everything = mode == SETTLE_EVERYTHING
+    if mode == SETTLE_FLOWS:
+        size = 2 * flows.shape[0]
+    else:
+        size = heads.shape[0]
+    ready = np.empty(size, dtype=np.int64)
+    keys = np.empty(size, dtype=np.int64)
     n = 0
-    for h in range(heads.shape[0]):
-        if heads[h, H_USED] != 0 and _settles(heads, inspect, inspect_new, limits, everything, h):
-            ready[n] = h
-            keys[n] = heads[h, E_FLOW_ID] * 2 + heads[h, E_DIRECTION]
-            n += 1
+    if mode == SETTLE_FLOWS:
+        # most heads wait for more bytes (thousands, of long flows): only those of the flows
+        # the sink just saw can settle, the walk settles the rest as their bytes come
+        for i in range(flows.shape[0]):
+            slot = flows[i]
+            if slot < 0 or slot >= fvals.shape[0]:
+                continue
+            for column in (F_HEAD_AB, F_HEAD_BA):
+                h = fvals[slot, column] - 1
+                if h >= 0 and _settles(heads, inspect, inspect_new, limits, False, h):
+                    ready[n] = h
+                    keys[n] = heads[h, E_FLOW_ID] * 2 + heads[h, E_DIRECTION]
+                    n += 1
+    else:
+        for h in range(heads.shape[0]):
+            if heads[h, H_USED] == 0:
+                continue
+            if _settles(heads, inspect, inspect_new, limits, everything, h):
+                ready[n] = h
+                keys[n] = heads[h, E_FLOW_ID] * 2 + heads[h, E_DIRECTION]
+                n += 1
     if n == 0:
         return True
+    last = -1
     for j in np.argsort(keys[:n]):
+        if keys[j] == last:
+            continue  # a flow listed again: its head is handled already
+        last = keys[j]
         h = ready[j]
         if not _has_room(counts, emit, out):
             return False
@@ -1563,7 +1618,7 @@ def _settles(
 
 
 @njit(cache=True)
-def evict_heads(
+def _evict_heads(
     heads: np.ndarray,
     blocks: np.ndarray,
     bnext: np.ndarray,
@@ -1653,7 +1708,7 @@ def walk(
     that row) likewise.
     TCP: a probe (the direction's first payload) while the sink has yet to choose, then the
     direction's head, once complete - ``limits[flow id]`` bytes of a claimed flow, a gap, the
-    budget spent - or when ``settle_heads`` / ``evict_heads`` hand it over.
+    budget spent - or when ``settle_heads`` hands it over.
 
     Interface tables (one entry per pcapng interface, one for pcap)
     give the link type and timestamp scaling: ``ns = units * mul // div`` for decimal

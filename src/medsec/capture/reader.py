@@ -35,6 +35,8 @@ CHUNK_BYTES = 8 << 20
 MAP_WINDOW = 64 << 20
 MAX_BUFFER = 80 << 20
 
+_NO_FLOWS = np.zeros(0, dtype=np.int64)
+
 Progress = Callable[[int, int], None]
 """Called with (packets so far, bytes of the file consumed so far)."""
 
@@ -56,6 +58,13 @@ class CaptureWalker:
         self.big_endian = False
         self.buffer = bytearray(CHUNK_BYTES)
         self.damage: _Damage | None = None
+        self._touched: list[np.ndarray] = []
+        """Flow-table rows of the flows of the batches given to the sink since heads were last
+        settled: only their heads can settle (see ``PayloadSink.payloads``)."""
+        self._touched_rows = 0
+        self._rescan = False
+        """The sink replaced its arrays, or the rows in ``_touched`` moved: settle by a scan
+        of every head."""
 
     def _walk(self, arr: np.ndarray, view: memoryview, pos: int, end: int, base: int) -> int:
         """Walk ``arr[pos:end]`` as far as whole records go; returns the new position."""
@@ -102,7 +111,10 @@ class CaptureWalker:
             if status == k.STATUS_HEADS_FULL:
                 self._settle(evict_to=self.sink.buffer_limit // 2)
             elif status == k.STATUS_TABLE_FULL:
+                fvals = t.fvals
                 t.grow_if_needed()
+                if t.fvals is not fvals and self._touched:  # their flows moved
+                    self._forget_touched(rescan=True)
             elif status == k.STATUS_BLOCK:
                 try:
                     res = handle_block(view, int(pos), end, self.big_endian, self.interfaces)
@@ -119,10 +131,29 @@ class CaptureWalker:
 
     def _hand_over(self) -> None:
         """Give the sink what the kernel emitted, then the heads its answer completes."""
-        t = self.tables
-        if t.counts[k.C_EMITTED]:
-            self.sink.payloads(take_batch(t))
+        if self.tables.counts[k.C_EMITTED]:
+            self._give()
             self._settle()
+
+    def _give(self) -> None:
+        """Hand the sink the batch in ``emit``, noting its flows: the sink's answer may settle
+        their heads, and no others."""
+        t = self.tables
+        sink = self.sink
+        n = int(t.counts[k.C_EMITTED])
+        self._touched.append(t.emit[:n, k.E_SLOT].copy())
+        self._touched_rows += n
+        if self._touched_rows > t.heads.shape[0]:
+            self._forget_touched(rescan=True)  # as cheap to scan them all (and bounded)
+        inspect, limits, new = sink.inspect, sink.head_bytes, sink.inspect_new
+        sink.payloads(take_batch(t))
+        if sink.inspect is not inspect or sink.head_bytes is not limits or sink.inspect_new != new:
+            self._rescan = True  # flags may have changed anywhere
+
+    def _forget_touched(self, *, rescan: bool) -> None:
+        self._touched.clear()
+        self._touched_rows = 0
+        self._rescan = rescan
 
     def _settle(self, *, everything: bool = False, evict_to: int = -1) -> None:
         """Hand over the heads the sink's flags complete (every head with ``everything``; the
@@ -132,36 +163,41 @@ class CaptureWalker:
         sink = self.sink
         while True:
             if evict_to >= 0:
-                done = k.evict_heads(
-                    t.heads,
-                    t.blocks,
-                    t.bnext,
-                    t.counts,
-                    t.fvals,
-                    t.emit,
-                    t.out,
-                    sink.inspect,
-                    sink.inspect_new,
-                    sink.head_bytes,
-                    evict_to,
-                )
+                mode = k.SETTLE_EVICT
+            elif everything:
+                mode = k.SETTLE_EVERYTHING
+            elif self._rescan:
+                mode = k.SETTLE_ALL
             else:
-                done = k.settle_heads(
-                    t.heads,
-                    t.blocks,
-                    t.bnext,
-                    t.counts,
-                    t.fvals,
-                    t.emit,
-                    t.out,
-                    sink.inspect,
-                    sink.inspect_new,
-                    sink.head_bytes,
-                    everything,
-                )
+                mode = k.SETTLE_FLOWS
+            touched = self._touched
+            if mode != k.SETTLE_FLOWS:
+                flows = _NO_FLOWS
+            elif len(touched) == 1:
+                flows = touched[0]
+            else:  # none, or a batch left unsettled by an eviction, and later ones
+                flows = np.concatenate(touched) if touched else _NO_FLOWS
+            done = k.settle_heads(
+                t.heads,
+                t.blocks,
+                t.bnext,
+                t.counts,
+                t.fvals,
+                t.emit,
+                t.out,
+                sink.inspect,
+                sink.inspect_new,
+                sink.head_bytes,
+                mode,
+                flows,
+                max(evict_to, 0),
+            )
+            if done and mode != k.SETTLE_EVICT:
+                # no head the sink's flags settle is left: until its next answer
+                self._forget_touched(rescan=False)
             if t.counts[k.C_EMITTED]:
                 # the sink's answer may complete (or drop) more heads: settle again
-                sink.payloads(take_batch(t))
+                self._give()
             elif done:
                 return
 

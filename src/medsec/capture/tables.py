@@ -36,7 +36,7 @@ class Tables:
         self.counts[k.C_FREE_BLOCK] = -1
         self._grow_heads(INITIAL_HEADS)
         self._grow_blocks(INITIAL_BLOCKS)
-        self.emit = np.zeros((EMIT_ROWS, k.N_EMIT), dtype=np.int64)
+        self.emit = np.zeros((EMIT_ROWS, k.EMIT_COLUMNS), dtype=np.int64)
         self.out = np.zeros(OUT_BYTES, dtype=np.uint8)
         self.stats = np.zeros(k.N_STATS, dtype=np.int64)
 
