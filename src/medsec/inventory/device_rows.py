@@ -40,6 +40,7 @@ from medsec.inventory.models import (
     Flow,
     Host,
     ObservationRow,
+    sqlite_time,
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -323,24 +324,68 @@ def replace_devices(conn: Connection, rows: Sequence[DeviceRow], now: datetime) 
         # one executemany, then every id by its device's key (unique, and the table now
         # holds exactly these devices): an INSERT ... RETURNING that keeps the rows' order
         # runs one statement per row on SQLite
-        conn.execute(insert(Device), fresh)
+        if conn.dialect.name == "sqlite":
+            _sqlite_insert(conn, Device, _DEVICE_COLUMNS, [_device_params(v) for v in fresh])
+        else:
+            conn.execute(insert(Device), fresh)
         by_key: dict[str, int] = dict(conn.execute(select(Device.key, Device.id)).all())
         ids = [by_key[row.key] for row in rows]
     else:
         ids = [i for i in assigned if i is not None]
-    address_rows = [
-        {
-            "device_id": device_id,
-            "kind": kind,
-            "value": value,
-            "ip_key": host_key(value) if kind == "ip" else None,
-            "vlan": vlan,
-            "first_seen": first,
-            "last_seen": last,
-        }
+    addresses = [
+        (device_id, kind, value, host_key(value) if kind == "ip" else None, vlan, first, last)
         for row, device_id in zip(rows, ids, strict=True)
         for kind, value, vlan, first, last in row.addresses
     ]
-    if address_rows:
-        conn.execute(insert(DeviceAddress), address_rows)
+    if addresses and conn.dialect.name == "sqlite":
+        params = [(*a[:5], sqlite_time(a[5]), sqlite_time(a[6])) for a in addresses]
+        _sqlite_insert(conn, DeviceAddress, _ADDRESS_COLUMNS, params)
+    elif addresses:
+        conn.execute(
+            insert(DeviceAddress), [dict(zip(_ADDRESS_COLUMNS, a, strict=True)) for a in addresses]
+        )
     return len(rows)
+
+
+_DEVICE_COLUMNS = ("key", "first_seen", "last_seen", "category", "medical", "vendor", "model",
+                   "os", "handles_phi", "record", "identified_at")  # fmt: skip
+_ADDRESS_COLUMNS = ("device_id", "kind", "value", "ip_key", "vlan", "first_seen", "last_seen")
+
+
+def _device_params(v: dict[str, Any]) -> tuple[Any, ...]:
+    """A device's values (``_DEVICE_COLUMNS``) as SQLAlchemy's types would bind them on
+    SQLite: times as ``sqlite_time``'s text, flags as integers, the record as ``json.dumps``'s
+    text (the JSON type's serializer on SQLite)."""
+    return (
+        v["key"],
+        sqlite_time(v["first_seen"]),
+        sqlite_time(v["last_seen"]),
+        v["category"],
+        _sqlite_flag(v["medical"]),
+        v["vendor"],
+        v["model"],
+        v["os"],
+        _sqlite_flag(v["handles_phi"]),
+        json.dumps(v["record"]),
+        sqlite_time(v["identified_at"]),
+    )
+
+
+def _sqlite_flag(value: bool | None) -> int | None:
+    """A ``Boolean`` as SQLAlchemy binds it on SQLite: an integer (refusing what it refuses)."""
+    if value is None:
+        return None
+    if value not in (True, False):
+        raise TypeError(f"Not a boolean value: {value!r}")
+    return int(value)
+
+
+def _sqlite_insert(
+    conn: Connection, model: type[Any], columns: tuple[str, ...], params: list[tuple[Any, ...]]
+) -> None:
+    """``INSERT`` rows of values already in the driver's types through its executemany:
+    SQLAlchemy's processing per value costs more than the writing (3M bench: replacing 415
+    devices with 933 addresses 36.5 -> 23.1 ms)."""
+    compiled = insert(model).compile(dialect=conn.dialect, column_keys=list(columns))
+    assert tuple(compiled.positiontup or ()) == columns, compiled.positiontup
+    conn.exec_driver_sql(compiled.string, params)
