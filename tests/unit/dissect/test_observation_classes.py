@@ -3,7 +3,9 @@ repr (written once on ``Observation``) behave as a dataclass's would."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 
 import pytest
 
@@ -64,3 +66,32 @@ def test_frozen_slotted_and_keyword_only() -> None:
     with pytest.raises(TypeError):
         NtpMessage(CTX, 4, 3, "client", 0)  # type: ignore[misc]
     assert isinstance(message, Observation)
+
+
+def test_fields_cannot_be_deleted_and_unknown_names_not_added() -> None:
+    message = ntp()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del message.stratum  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        message.extra = 1  # type: ignore[attr-defined]
+    assert message.stratum == 2
+
+
+def test_constructor_takes_defaults_and_refuses_missing_or_unknown_arguments() -> None:
+    message = ntp()
+    assert message.poll is None  # declared default
+    with pytest.raises(TypeError, match="missing keyword argument 'mode'"):
+        NtpMessage(ctx=CTX, version=4, mode_name="client")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="unexpected keyword arguments \\['colour'\\]"):
+        ntp(colour="red")
+    with pytest.raises(TypeError):
+        NtpMessage(CTX, version=4, mode=3, mode_name="client")  # type: ignore[misc]
+
+
+def test_replace_copy_and_pickle_make_equal_values() -> None:
+    message = ntp()
+    assert dataclasses.replace(message, stratum=3) == ntp(stratum=3)
+    assert copy.copy(message) == message and copy.deepcopy(message) == message
+    again = pickle.loads(pickle.dumps(message))
+    assert again == message and type(again) is NtpMessage
+    assert {f.name for f in dataclasses.fields(message)} >= {"ctx", "version", "poll"}

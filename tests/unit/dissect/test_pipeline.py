@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,20 +12,26 @@ import pytest
 from medsec.capture.reader import read_capture
 from medsec.dissect.pipeline import DissectPipeline
 from medsec.model.errors import DissectError
-from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
+from medsec.model.observations import (
+    MalformedPayload,
+    Observation,
+    PacketContext,
+    Transport,
+    observation,
+)
 
 from tests_support.capfile import Packet, ethernet, frame, pcap_bytes
 
 ACK, PSH, SYN = dpkt.tcp.TH_ACK, 8, dpkt.tcp.TH_SYN
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Seen(Observation):
     PROTOCOL: ClassVar[str] = "fake"
     data: bytes
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Numbered(Observation):
     PROTOCOL: ClassVar[str] = "fake"
     NONCES: ClassVar[frozenset[str]] = frozenset({"request_id"})

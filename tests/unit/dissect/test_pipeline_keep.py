@@ -14,16 +14,16 @@ import numpy as np
 from medsec.capture import kernel as k
 from medsec.capture.handoff import PayloadBatch
 from medsec.dissect.pipeline import DissectPipeline
-from medsec.model.observations import Observation, PacketContext, Transport
+from medsec.model.observations import Observation, PacketContext, Transport, observation
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Said(Observation):
     PROTOCOL: ClassVar[str] = "fake"
     data: bytes
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Listed(Observation):
     PROTOCOL: ClassVar[str] = "fake"
     items: list[int]  # unhashable

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -12,12 +11,12 @@ import yaml
 from medsec.identify.engine import IdentifyEngine, combine
 from medsec.identify.rules import load_rules, parse_rules, shipped_rule_files
 from medsec.model.errors import RuleError
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 
 from tests_support.dissect_harness import ctx
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Banner(Observation):
     PROTOCOL: ClassVar[str] = "test"
     software: str

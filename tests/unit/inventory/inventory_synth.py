@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from medsec.inventory import Store
-from medsec.model.observations import Observation, PacketContext
+from medsec.model.observations import Observation, PacketContext, observation
 from medsec.model.traffic import AddressBinding, CaptureStats, CaptureSummary, FlowRecord
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ class Part:
     mode: Mode | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SynthHello(Observation):
     """Every kind of field the facts serialiser knows."""
 
@@ -56,7 +56,7 @@ class SynthHello(Observation):
     count: int = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class SynthBeacon(Observation):
     """A second protocol, a layer-2 fact."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import ipaddress
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -14,7 +13,7 @@ import pytest
 from inventory_synth import Mode, Part, SynthBeacon, ctx, hello
 
 from medsec.inventory.facts import facts_json, to_json_value
-from medsec.model.observations import MalformedPayload, Observation
+from medsec.model.observations import MalformedPayload, Observation, observation
 
 
 class Level(enum.IntEnum):
@@ -29,13 +28,13 @@ class Pair(enum.Enum):
     BOTH = (1, b"\x01")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class Odd(Observation):
     PROTOCOL: ClassVar[str] = "odd"
     value: Any
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class OddChild(Odd):
     """A subclass of a subclass: its own name is its kind, its parent's protocol."""
 

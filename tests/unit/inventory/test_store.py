@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,7 +41,7 @@ from medsec.inventory import (
 )
 from medsec.model.config import SiteNetworks
 from medsec.model.errors import InventoryError
-from medsec.model.observations import Observation
+from medsec.model.observations import Observation, observation
 from medsec.model.traffic import CaptureStats
 
 DAY = timedelta(days=1)
@@ -627,7 +626,7 @@ def test_naive_times_are_refused_and_store_nothing(store: Store, site: SiteNetwo
     assert store.capture_status("naive") is None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@observation
 class AnObservationWhoseClassNameIsFarTooLongToBeStoredInTheKindColumnOfTheTable(Observation):
     PROTOCOL: ClassVar[str] = "long"
 

