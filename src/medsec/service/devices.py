@@ -7,10 +7,12 @@ apply to the whole history (``medsec identify``). ``discover`` calls it after in
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -63,7 +65,36 @@ def identify_inventory(
     """Identify every device from everything stored and replace the stored devices.
 
     ``external_devices`` makes hosts outside the site networks devices too (``medsec eval``).
+
+    The cyclic collector is paused meanwhile: identification builds tens of thousands of
+    objects (facts, evidence, rows) that live until it returns and form no reference
+    cycles, so each collection would walk them for nothing (0.01-0.03 s of the 0.3 s on the
+    3-million-packet benchmark's inventory). The work is bounded by what is stored.
     """
+    with collector_paused():
+        return _identify_inventory(store, settings, rules, external_devices=external_devices)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the block (as it was after)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _identify_inventory(
+    store: Store,
+    settings: Settings,
+    rules: Sequence[Rule] | None,
+    *,
+    external_devices: bool,
+) -> IdentifyOutcome:
     started = time.perf_counter()
     inputs = store.identification_inputs(settings.gateway_mac_threshold)
     internal = {ip: is_internal for ip, is_internal, _, _ in inputs.hosts}
