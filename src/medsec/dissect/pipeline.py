@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from inspect import signature
 from operator import attrgetter
 from traceback import format_exc
-from typing import Any, cast
 
 import numpy as np
 
@@ -67,7 +65,13 @@ from medsec.capture.kernel import (
 )
 from medsec.dissect.interface import EDGE_SAMPLES, Dissector, edge_flows_of, ip_protocols_of
 from medsec.model.errors import DissectError
-from medsec.model.observations import MalformedPayload, Observation, PacketContext, Transport
+from medsec.model.observations import (
+    MalformedPayload,
+    Observation,
+    PacketContext,
+    Transport,
+    packet_context,
+)
 from medsec.model.traffic import is_host_address
 
 logger = logging.getLogger(__name__)
@@ -410,7 +414,7 @@ class DissectPipeline:
             dst_ip = ips.get(dst) or self._ip(*dst)
         macs = self._macs
         src_mac, dst_mac = row[E_SRC_MAC], row[E_DST_MAC]
-        return _packet_context(
+        return packet_context(
             row[E_TS],
             transport,
             src_ip,
@@ -445,122 +449,6 @@ class DissectPipeline:
                 None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
             )
         return self._macs[value]
-
-
-def _construct_context(
-    ts_ns: int,
-    transport: Transport,
-    src_ip: str | None,
-    dst_ip: str | None,
-    src_port: int,
-    dst_port: int,
-    src_mac: str | None,
-    dst_mac: str | None,
-    vlan: int,
-    ethertype: int,
-    flow_id: int,
-    from_client: bool | None,
-) -> PacketContext:
-    return PacketContext(
-        ts_ns=ts_ns,
-        transport=transport,
-        src_ip=src_ip,
-        dst_ip=dst_ip,
-        src_port=src_port,
-        dst_port=dst_port,
-        src_mac=src_mac,
-        dst_mac=dst_mac,
-        vlan=vlan,
-        ethertype=ethertype,
-        flow_id=flow_id,
-        from_client=from_client,
-    )
-
-
-_CONTEXT_FIELDS = tuple(signature(_construct_context).parameters)
-
-
-class _Draft:
-    """A context being made: the slots of ``PacketContext``, without its frozen
-    ``__setattr__``."""
-
-    __slots__ = _CONTEXT_FIELDS
-
-
-def _fill(
-    ts_ns: int,
-    transport: Transport,
-    src_ip: str | None,
-    dst_ip: str | None,
-    src_port: int,
-    dst_port: int,
-    src_mac: str | None,
-    dst_mac: str | None,
-    vlan: int,
-    ethertype: int,
-    flow_id: int,
-    from_client: bool | None,
-) -> PacketContext:
-    """``_construct_context``, six times faster. A frozen dataclass's ``__init__`` sets each
-    field through ``object.__setattr__`` (1.9 µs for the 12 of a context, made for every
-    payload dissected); here plain stores fill a ``_Draft`` in, which then becomes a
-    ``PacketContext`` by ``__class__`` assignment - which Python allows only between classes
-    of the same slots and layout (else TypeError) - and is the same value (0.3 µs)."""
-    ctx: Any = _Draft()
-    ctx.ts_ns = ts_ns
-    ctx.transport = transport
-    ctx.src_ip = src_ip
-    ctx.dst_ip = dst_ip
-    ctx.src_port = src_port
-    ctx.dst_port = dst_port
-    ctx.src_mac = src_mac
-    ctx.dst_mac = dst_mac
-    ctx.vlan = vlan
-    ctx.ethertype = ethertype
-    ctx.flow_id = flow_id
-    ctx.from_client = from_client
-    ctx.__class__ = PacketContext
-    return cast(PacketContext, ctx)
-
-
-_MakeContext = Callable[
-    [
-        int,
-        Transport,
-        str | None,
-        str | None,
-        int,
-        int,
-        str | None,
-        str | None,
-        int,
-        int,
-        int,
-        bool | None,
-    ],
-    PacketContext,
-]
-"""The signature of ``_construct_context`` and ``_fill``: the fields of a context, in order."""
-
-
-def _context_maker() -> _MakeContext:
-    """``_fill`` while ``PacketContext`` is the plain frozen slotted dataclass of exactly
-    these fields (nothing done in a ``__post_init__``), else its constructor."""
-    if (
-        tuple(f.name for f in fields(PacketContext)) != _CONTEXT_FIELDS
-        or hasattr(PacketContext, "__post_init__")
-        or PacketContext.__new__ is not object.__new__
-    ):
-        return _construct_context
-    sample = (1, "udp", "192.0.2.1", None, 2, 3, "02:00:00:00:00:01", None, 4, 5, 6, True)
-    try:
-        same = _fill(*sample) == _construct_context(*sample)  # type: ignore[arg-type]
-    except TypeError:  # another layout: no __class__ assignment
-        return _construct_context
-    return _fill if same else _construct_context
-
-
-_packet_context = _context_maker()
 
 
 _OWN_FIELDS: dict[type[Observation], attrgetter[object]] = {}
