@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import logging
@@ -644,6 +645,12 @@ def main() -> None:
     """Console entry point: runs the app and turns medsec errors into exit codes."""
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+    # at exit every object still tracked is frozen: the interpreter's last collection would
+    # walk the whole heap a command leaves (0.05-0.15 s CPU after a 3-million-packet
+    # discover) only to free memory the system takes back anyway; commands close what they
+    # open (the store, files) themselves. From an atexit hook, so that a process calling
+    # main() and living on (a test) keeps collecting until it ends.
+    atexit.register(gc.freeze)
     level = os.environ.get("MEDSEC_LOG_LEVEL", "WARNING").upper()
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr)
     try:

@@ -159,12 +159,21 @@ def _ready(dissect: bool) -> DissectPipeline | None:
     """The dissect stage when inspecting; and, once per process, everything alive by now -
     modules, rules, the dissectors - moved out of the cyclic collector's reach
     (``gc.freeze``): a capture allocates hundreds of thousands of objects, and each full
-    collection would walk that startup heap again for nothing (0.05-0.1 s a run)."""
+    collection would walk that startup heap again for nothing (0.05-0.1 s a run). The
+    dissectors are imported with the collector paused: what their modules make is frozen
+    right after, so a collection meanwhile would walk it for nothing too (15 ms)."""
     global _heap_frozen
-    pipeline = _pipeline() if dissect else None
-    if not _heap_frozen:
+    if _heap_frozen:
+        return _pipeline() if dissect else None
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        pipeline = _pipeline() if dissect else None
+    finally:
         gc.freeze()
         _heap_frozen = True
+        if enabled:
+            gc.enable()
     return pipeline
 
 
