@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from medsec.cli.main import DbOption, JsonOption, _print_json, _print_table, _use_db, app, state
-from medsec.cli.progress import stderr
+from medsec.cli.progress import spinner, stderr
 from medsec.service import feeds as feeds_service
 from medsec.service import sboms as sboms_service
 from medsec.service.inventory import Store
@@ -150,7 +150,7 @@ def _refresh_findings(store: Store) -> tuple[dict[str, int], str] | None:
     no vulnerability feed was ever imported."""
     from medsec.service import findings as findings_service
 
-    with stderr.status("refreshing findings ..."):
+    with spinner("refreshing findings ..."):
         done = findings_service.refresh_if_fed(store, state.settings.rule_dirs)
     if done is None:
         return None

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from medsec import __version__
 from medsec.cli.errors import EXIT_OK, exit_code, one_line
-from medsec.cli.progress import CaptureTask, capture_progress, counting, stderr
+from medsec.cli.progress import CaptureTask, capture_progress, counting, spinner, stderr
 from medsec.model.config import Settings, load_settings
 from medsec.model.errors import MedsecError
 from medsec.service import inventory as inv
@@ -156,7 +156,7 @@ def discover(
             if store.has_vulnerability_feeds():  # else nothing to match: one cheap query
                 from medsec.service import findings as findings_service
 
-                with stderr.status("refreshing findings ..."):
+                with spinner("refreshing findings ..."):
                     done = findings_service.refresh_findings(store, state.settings.rule_dirs)
                 findings = (
                     findings_service.refresh_json(done),
@@ -227,7 +227,7 @@ def _run_discover(
 def _run_identify(store: inv.Store) -> devices_service.IdentifyOutcome:
     from medsec.service import devices as devices_service
 
-    with stderr.status("identifying devices ..."):
+    with spinner("identifying devices ..."):
         return devices_service.identify_inventory(store, state.settings)
 
 

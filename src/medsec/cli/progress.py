@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from rich.console import Console
 from rich.progress import (
@@ -69,3 +69,12 @@ def counting(description: str, total: int) -> Iterator[CaptureTask]:
     ) as progress:
         task = CaptureTask(progress, description, total)
         yield task
+
+
+def spinner(text: str) -> AbstractContextManager[object]:
+    """A spinner with ``text`` on standard error while a block runs, when that is a terminal
+    (as the bars: nobody watches a pipe or a log, and rich's status display costs its imports
+    and a refresh thread)."""
+    if not stderr.is_terminal:
+        return nullcontext()
+    return stderr.status(text)
