@@ -63,8 +63,8 @@ def discover_file(
     """Read one capture file and store what it shows; idempotent per file content.
 
     With ``dissect`` the payloads of flows are inspected too (dissectors, application labels,
-    observations); without it only flows, hosts and bindings are kept. Inspection is off by
-    default until its cost is within budget (see benchmarks/).
+    observations); without it only flows, hosts and bindings are kept (the CLI inspects
+    unless told ``--no-inspect``; benchmarks/bench_discover.py measures what it costs).
 
     A damaged file stores its readable part and reports the damage in ``error``. Errors that
     leave nothing to read (missing file, not a capture) propagate as ``CaptureError``.
