@@ -37,10 +37,10 @@ import logging
 import struct
 import warnings
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from medsec.model.errors import DissectError
 from medsec.model.observations import Observation, PacketContext, Transport
@@ -633,24 +633,50 @@ def _inflate(data: bytes, whole: bool) -> tuple[bytes, bool]:
     return out, whole and inflater.eof
 
 
+class _Reader:
+    """pydicom's data set reader and text decoding, imported once: an import statement per
+    read or value costs more than the work it names (about 1.6 us each even when pydicom is
+    loaded)."""
+
+    __slots__ = (
+        "convert_encodings",
+        "decode_bytes",
+        "default_encodings",
+        "delimiters",
+        "element_generator",
+        "raw_element",
+    )
+
+    def __init__(self) -> None:
+        _load_pydicom()
+        from pydicom.charset import convert_encodings, decode_bytes, default_encoding
+        from pydicom.dataelem import RawDataElement
+        from pydicom.filereader import data_element_generator
+        from pydicom.valuerep import TEXT_VR_DELIMS
+
+        self.convert_encodings = convert_encodings
+        self.decode_bytes = decode_bytes
+        self.default_encodings: Sequence[str] = (default_encoding,)
+        """The codecs of an absent Specific Character Set: one immutable sequence shared by
+        every read (pydicom's decoder only indexes it)."""
+        self.delimiters = TEXT_VR_DELIMS
+        self.element_generator = data_element_generator
+        self.raw_element = RawDataElement
+
+
 @functools.cache
-def _text_decoder() -> Callable[[bytes, list[str]], str]:
-    """pydicom's decoder of text values, imported once: an import statement in ``_values``
-    costs more than the decoding (about 1.6 us per value even when pydicom is loaded)."""
-    _load_pydicom()
-    from pydicom.charset import decode_bytes
-    from pydicom.valuerep import TEXT_VR_DELIMS
-
-    return functools.partial(decode_bytes, delimiters=TEXT_VR_DELIMS)
+def _reader() -> _Reader:
+    return _Reader()
 
 
-def _values(raw: bytes, encodings: list[str]) -> tuple[str, ...]:
+def _values(raw: bytes, encodings: Sequence[str], reader: _Reader) -> tuple[str, ...]:
     """Non-empty values of a text element, decoded, stripped, unprintables replaced."""
-    decode = _text_decoder()
+    if len(raw) > _MAX_VALUE_BYTES:
+        raw = raw[:_MAX_VALUE_BYTES]
     try:
-        text = decode(raw[:_MAX_VALUE_BYTES], encodings)
+        text = reader.decode_bytes(raw, encodings, reader.delimiters)
     except Exception:  # pydicom's decoders on hostile bytes and character sets
-        text = raw[:_MAX_VALUE_BYTES].decode("latin-1")
+        text = raw.decode("latin-1")
     values = []
     for part in text.split("\\")[:_MAX_VALUES]:
         value = part.strip(" \x00")
@@ -661,55 +687,52 @@ def _values(raw: bytes, encodings: list[str]) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _encodings(charset: bytes | None) -> list[str]:
+def _encodings(charset: bytes | None, reader: _Reader) -> Sequence[str]:
     """Python codecs of a Specific Character Set (0008,0005) value; the default when absent
     or unknown."""
-    _load_pydicom()
-    from pydicom.charset import convert_encodings, default_encoding
-
     if not charset:
-        return [default_encoding]
+        return reader.default_encodings
     terms = [t.strip(" \x00") for t in charset[:256].decode("latin-1").split("\\")][:8]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom warns about misspelt terms it corrects
         try:
-            return convert_encodings(terms)
+            return reader.convert_encodings(terms)
         except Exception:  # an unknown term while pydicom is set to raise
-            return [default_encoding]
+            return reader.default_encodings
 
 
-def _read_elements(data: bytes, encoding: _Encoding) -> tuple[dict[int, bytes], bool, bool]:
+def _read_elements(
+    data: bytes, encoding: _Encoding, reader: _Reader
+) -> tuple[dict[int, bytes], bool, bool]:
     """Raw values of ``_READ_TAGS`` in a data set's first bytes; whether the read stopped at
     an element beyond group 0018; whether it reached the end of ``data``. Other elements,
     undefined-length sequences included, are skipped or parsed past by pydicom and never
     kept; an element cut by the end of ``data`` is dropped; whatever breaks the reader ends
     it."""
-    _load_pydicom()
-    from pydicom.dataelem import RawDataElement
-    from pydicom.filereader import data_element_generator
-
     found: dict[int, bytes] = {}
     stopped = False
 
     def beyond_equipment(tag: BaseTag, _vr: str | None, _length: int) -> bool:
         nonlocal stopped
-        stopped = tag.group > _LAST_EQUIPMENT_GROUP
+        # the group by shift, not the ``group`` property (a Python call per element)
+        stopped = tag >> 16 > _LAST_EQUIPMENT_GROUP
         return stopped
 
     fp = io.BytesIO(data)
-    elements = data_element_generator(
+    elements = reader.element_generator(
         fp,
         encoding.implicit_vr,
         encoding.little_endian,
         stop_when=beyond_equipment,
         specific_tags=_READ_TAGS,
     )
+    raw_element = reader.raw_element
     ended = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pydicom warns about what it tolerates
         try:
             for element in elements:
-                if not isinstance(element, RawDataElement) or element.length == 0xFFFFFFFF:
+                if not isinstance(element, raw_element) or element.length == 0xFFFFFFFF:
                     continue  # a sequence or an undefined length: not an equipment value
                 value = element.value
                 if not isinstance(value, bytes) or len(value) != element.length:
@@ -746,7 +769,8 @@ class _Stream:
         """Transfer syntaxes proposed per context by an A-ASSOCIATE-RQ in this head."""
         self.accepted: dict[int, str] = {}
         """Transfer syntax accepted per context by an A-ASSOCIATE-AC in this head."""
-        self.equipment: set[DicomEquipment] = set()
+        self.equipment: set[tuple[object, ...]] = set()
+        """The field values (all but ``ctx``) of the equipment facts found."""
         self.reads = 0
 
     def walk(self, payload: bytes) -> Iterator[Observation]:
@@ -843,10 +867,16 @@ class _Stream:
         if self.reads >= _MAX_READS or len(self.equipment) >= _MAX_EQUIPMENT:
             return
         self.reads += 1
-        found = self._read_equipment(data_set)
-        if found is not None and found not in self.equipment:
-            self.equipment.add(found)
-            yield found
+        fields = self._read_equipment(data_set)
+        if fields is None:
+            return
+        # Two facts of one head share its ctx, so they are equal exactly when these values
+        # are: the tuple is hashed and compared (in C) instead of a fact made and hashed
+        # field by field (in Python) only to be dropped as a repeat.
+        key = tuple(fields.values())
+        if key not in self.equipment:
+            self.equipment.add(key)
+            yield DicomEquipment(ctx=self.ctx, **fields)
 
     def _encoding(self, data_set: _DataSet) -> tuple[_Encoding, str | None, bytes, bool] | None:
         """How to read a data set: its encoding, its transfer syntax UID when the head shows
@@ -880,52 +910,51 @@ class _Stream:
             encoding = _EXPLICIT_LE
         return encoding, known, data, whole
 
-    def _read_equipment(self, data_set: _DataSet) -> DicomEquipment | None:
+    def _read_equipment(self, data_set: _DataSet) -> dict[str, Any] | None:
+        """The fields of the equipment fact of a data set but its ``ctx``, if it names any."""
         how = self._encoding(data_set)
         if how is None:
             return None
         encoding, transfer_syntax, data, whole = how
-        raw, stopped, ended = _read_elements(data, encoding)
-        encodings = _encodings(raw.get(_SPECIFIC_CHARACTER_SET))
-        fields = {
-            name: _values(raw[tag], encodings)
-            for tag, name in _EQUIPMENT_TAGS.items()
-            if tag in raw
-        }
-        if not any(values for name, values in fields.items() if name != "sop_class_uid"):
+        reader = _reader()
+        raw, stopped, ended = _read_elements(data, encoding, reader)
+        encodings = _encodings(raw.get(_SPECIFIC_CHARACTER_SET), reader)
+        first: dict[str, str] = {}  # the first value of each attribute with one
+        several: dict[str, tuple[str, ...]] = {}  # every value of the multi-valued ones
+        for tag, value in raw.items():
+            name = _EQUIPMENT_TAGS.get(tag)
+            if name is not None and (values := _values(value, encodings, reader)):
+                first[name] = values[0]
+                several[name] = values
+        if not any(name != "sop_class_uid" for name in first):
             return None
-
-        def one(name: str) -> str | None:
-            values = fields.get(name, ())
-            return values[0] if values else None
-
+        one = first.get
         sop = one("sop_class_uid")
-        return DicomEquipment(
-            ctx=self.ctx,
-            context_id=data_set.context_id,
-            sop_class_uid=sop if sop and _is_uid(sop) else data_set.sop_class_uid,
-            transfer_syntax=transfer_syntax,
-            modality=one("modality"),
-            conversion_type=one("conversion_type"),
-            manufacturer=one("manufacturer"),
-            institution_name=one("institution_name"),
-            station_name=one("station_name"),
-            institutional_department_name=one("institutional_department_name"),
-            manufacturer_model_name=one("manufacturer_model_name"),
-            device_serial_number=one("device_serial_number"),
-            device_uid=one("device_uid"),
-            gantry_id=one("gantry_id"),
-            software_versions=fields.get("software_versions", ()),
-            secondary_capture_device_id=one("secondary_capture_device_id"),
-            secondary_capture_device_manufacturer=one("secondary_capture_device_manufacturer"),
-            secondary_capture_device_manufacturer_model_name=one(
+        return {
+            "context_id": data_set.context_id,
+            "sop_class_uid": sop if sop and _is_uid(sop) else data_set.sop_class_uid,
+            "transfer_syntax": transfer_syntax,
+            "modality": one("modality"),
+            "conversion_type": one("conversion_type"),
+            "manufacturer": one("manufacturer"),
+            "institution_name": one("institution_name"),
+            "station_name": one("station_name"),
+            "institutional_department_name": one("institutional_department_name"),
+            "manufacturer_model_name": one("manufacturer_model_name"),
+            "device_serial_number": one("device_serial_number"),
+            "device_uid": one("device_uid"),
+            "gantry_id": one("gantry_id"),
+            "software_versions": several.get("software_versions", ()),
+            "secondary_capture_device_id": one("secondary_capture_device_id"),
+            "secondary_capture_device_manufacturer": one("secondary_capture_device_manufacturer"),
+            "secondary_capture_device_manufacturer_model_name": one(
                 "secondary_capture_device_manufacturer_model_name"
             ),
-            secondary_capture_device_software_versions=fields.get(
+            "secondary_capture_device_software_versions": several.get(
                 "secondary_capture_device_software_versions", ()
             ),
-            complete=stopped or (ended and whole),
-        )
+            "complete": stopped or (ended and whole),
+        }
 
 
 def _printable(raw: bytes) -> bool:
