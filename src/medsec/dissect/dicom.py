@@ -287,7 +287,11 @@ def uid_name(uid: str) -> str:
 
 def _text(raw: bytes | memoryview) -> str:
     """Printable ASCII of a fixed or UID field, padding stripped, bounded."""
-    chars = bytes(raw[:_MAX_TEXT]).strip(b" \x00").decode("latin-1")
+    if len(raw) > _MAX_TEXT:
+        raw = raw[:_MAX_TEXT]
+    # latin-1 maps byte to code point one to one: decoding before stripping is the same, and
+    # str() decodes a memoryview without copying it to bytes first
+    chars = str(raw, "latin-1").strip(" \x00")
     if chars.isascii() and chars.isprintable():  # the usual case: nothing to replace
         return chars
     return "".join(c if " " <= c <= "~" else "\ufffd" for c in chars)
@@ -301,16 +305,24 @@ def _u32(buf: bytes | memoryview, off: int) -> int:
     return (buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]
 
 
+_PDU_HEAD = struct.Struct(">BxI").unpack_from
+"""Type and length of a PDU header (PS3.8 9.3.1)."""
+_PDV_HEAD = struct.Struct(">IBB").unpack_from
+"""Length, presentation context ID and message control header of a PDV (PS3.8 9.3.5.1)."""
+_ITEM_HEADER = struct.Struct(">BxH").unpack_from
+"""Type and length of an item or sub-item header (PS3.8 9.3.2)."""
+
+
 def _items(buf: memoryview, what: str) -> Iterator[tuple[int, memoryview]]:
     """(item type, item value) of the variable items/sub-items filling ``buf`` (PS3.8 9.3.2)."""
     off = 0
-    while off < len(buf):
-        if off + 4 > len(buf):
+    size = len(buf)
+    while off < size:
+        if off + 4 > size:
             raise DissectError(f"DICOM {what}: truncated item header")
-        item_type = buf[off]
-        length = _u16(buf, off + 2)
+        item_type, length = _ITEM_HEADER(buf, off)
         end = off + 4 + length
-        if end > len(buf):
+        if end > size:
             raise DissectError(f"DICOM {what}: item 0x{item_type:02x} overruns its container")
         yield item_type, buf[off + 4 : end]
         off = end
@@ -775,13 +787,14 @@ class _Stream:
 
     def walk(self, payload: bytes) -> Iterator[Observation]:
         view = memoryview(payload)
+        size = len(view)
         off = 0
-        while off + _PDU_HEADER <= len(view):
-            pdu_type = view[off]
+        while off + _PDU_HEADER <= size:
+            pdu_type, length = _PDU_HEAD(view, off)
             if not A_ASSOCIATE_RQ <= pdu_type <= A_ABORT:
                 raise DissectError(f"DICOM: unknown PDU type 0x{pdu_type:02x}")
-            end = off + _PDU_HEADER + _u32(view, off + 2)
-            if end > len(view):  # the stream head ends inside this PDU
+            end = off + _PDU_HEADER + length
+            if end > size:  # the stream head ends inside this PDU
                 if pdu_type == P_DATA_TF:
                     yield from self._p_data(view[off + _PDU_HEADER :], cut=True)
                 return
@@ -821,35 +834,35 @@ class _Stream:
         completed. ``cut``: the head ends inside this PDU - its complete command PDVs are
         read and its data fragments gathered, up to the first PDV that does not fit, quietly."""
         off = 0
-        while off < len(body):
-            if off + 6 > len(body):
+        size = len(body)
+        while off < size:
+            if off + 6 > size:
                 if cut:
                     return
                 raise DissectError("DICOM P-DATA-TF: truncated PDV header")
-            length = _u32(body, off)
+            length, context_id, header = _PDV_HEAD(body, off)
             end = off + 4 + length
-            if length < 2 or (end > len(body) and not cut):
+            if length < 2 or (end > size and not cut):
                 if cut:
                     return
                 raise DissectError("DICOM P-DATA-TF: PDV length does not fit the PDU")
-            context_id, header = body[off + 4], body[off + 5]
-            fragment = body[off + 6 : end]
             if header & 0x01:  # command fragment
-                if end > len(body):
+                if end > size:
                     return  # a command cut by the end of the head: ignored
                 buf = self.commands.setdefault(context_id, bytearray())
                 if len(buf) + length - 2 > _MAX_COMMAND:
                     raise DissectError("DICOM command set larger than 64 KiB")
-                buf += fragment
+                buf += body[off + 6 : end]
                 if header & 0x02:  # last fragment
                     del self.commands[context_id]
                     command = _command(bytes(buf), context_id, self.ctx)
                     yield command
                     yield from self._expect_data_set(command)
             elif (data_set := self.data_sets.get(context_id)) is not None:
+                fragment = body[off + 6 : end]  # cut short when the head ends inside it
                 room = _MAX_DATA_HEAD - len(data_set.data)
                 data_set.data += fragment[:room]
-                last = bool(header & 0x02) and end <= len(body)
+                last = bool(header & 0x02) and end <= size
                 data_set.whole = last and len(fragment) <= room
                 if last or len(data_set.data) >= _MAX_DATA_HEAD:
                     del self.data_sets[context_id]
