@@ -123,6 +123,8 @@ class DissectPipeline:
         self.inspect = np.zeros(1 << 12, dtype=np.uint8)
         self.inspect_new = k.INSPECT_ON
         self._by_port: dict[tuple[str, int], Dissector] = {}
+        self._port_owners: dict[str, dict[int, Dissector]] = {"tcp": {}, "udp": {}}
+        """``_by_port`` by transport: looked up by port alone, no key tuple per payload."""
         self._by_signature: dict[str, list[Dissector]] = {"tcp": [], "udp": []}
         self._by_ethertype: dict[int, list[Dissector]] = {}
         self._by_protocol: dict[int, Dissector] = {}
@@ -133,6 +135,7 @@ class DissectPipeline:
                 if transport in ("tcp", "udp"):
                     for port in d.ports:
                         self._by_port.setdefault((transport, port), d)
+                        self._port_owners[transport].setdefault(port, d)
                     self._by_signature[transport].append(d)
                 elif transport == "l2":
                     for et in d.ethertypes:
@@ -178,18 +181,21 @@ class DissectPipeline:
         rows = batch.rows.tolist()
         data = batch.data
         self._payloads += len(rows)
+        # bound once per batch, not looked up again for each of its rows
+        head, probe, datagram = self._head, self._flow, self._datagram
         for row in rows:
-            payload = data[row[E_OFFSET] : row[E_OFFSET] + row[E_LENGTH]]
+            start = row[E_OFFSET]
+            payload = data[start : start + row[E_LENGTH]]
             fid = row[E_FLOW_ID]
             kind = row[E_KIND]
             if fid < 0:
                 self._frame(payload, row)
             elif kind == KIND_HEAD:
-                self._head(fid, payload, row)
+                head(fid, payload, row)
             elif kind == KIND_PROBE:
-                self._flow(fid, "tcp", payload, row)
+                probe(fid, "tcp", payload, row)
             else:
-                self._datagram(fid, payload, row)
+                datagram(fid, payload, row)
 
     def edges(self, flow_ids: np.ndarray, edge_ids: np.ndarray) -> None:
         self._edge_of.update(zip(flow_ids.tolist(), edge_ids.tolist(), strict=True))
@@ -242,12 +248,13 @@ class DissectPipeline:
         protocol other than TCP and UDP goes to the dissector that asked for its number."""
         if transport == "other":
             return self._by_protocol.get(row[E_PROTO])
-        by_port = self._by_port
-        d = by_port.get((transport, row[E_DPORT])) or by_port.get((transport, row[E_SPORT]))
-        if d is not None and self._accepts(d, payload):
+        owners = self._port_owners[transport]
+        d = owners.get(row[E_DPORT]) or owners.get(row[E_SPORT])
+        accepts = self._accepts
+        if d is not None and accepts(d, payload):
             return d
         for candidate in self._by_signature[transport]:
-            if candidate is not d and self._accepts(candidate, payload):
+            if candidate is not d and accepts(candidate, payload):
                 return candidate
         return d
 
@@ -298,15 +305,19 @@ class DissectPipeline:
         dissector = flow.dissector
         if dissector is not None and payload:  # else undecided at the end, or evicted
             self._run(dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid)
-        self._maybe_done(fid, flow)
+        if flow.done == BOTH:  # `_maybe_done`, without a call for the first direction
+            self._done(fid)
 
     def _datagram(self, fid: int, payload: bytes, row: list[int]) -> None:
         transport = _TRANSPORTS.get(row[E_PROTO], "other")
-        flow = self._flow(fid, transport, payload, row)
-        if flow is None:
-            return
+        flow = self._flows.get(fid)
+        if flow is None or flow.dissector is None:
+            # a first payload: choose (a flow with a dissector `_flow` returns as it is)
+            flow = self._flow(fid, transport, payload, row)
+            if flow is None or flow.dissector is None:
+                return
         direction = row[E_DIRECTION]
-        if flow.dissector is None or flow.done & (1 << direction):
+        if flow.done & (1 << direction):
             return
         if direction:
             flow.datagrams_ba += 1
@@ -327,8 +338,12 @@ class DissectPipeline:
 
     def _maybe_done(self, fid: int, flow: _Flow) -> None:
         if flow.done == BOTH:
-            self._flows.pop(fid, None)
-            self._off(fid)
+            self._done(fid)
+
+    def _done(self, fid: int) -> None:
+        """Nothing more is wanted of the flow."""
+        self._flows.pop(fid, None)
+        self._off(fid)
 
     def _run(self, dissector: Dissector, payload: bytes, ctx: PacketContext, fid: int) -> None:
         """Dissect ``payload`` of flow ``fid`` (-1: a link-layer frame), keep what it states."""
