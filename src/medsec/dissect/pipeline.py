@@ -154,8 +154,9 @@ class DissectPipeline:
         self.head_bytes = np.zeros(self.inspect.shape[0], dtype=np.int64)
         self.buffer_limit = buffer_limit
         self._flows: dict[int, _Flow] = {}
-        self._ips: dict[tuple[int, int], str] = {}
-        self._macs: dict[int, str | None] = {}
+        self._ips: dict[int | tuple[int, int], str] = {}
+        """Address text by ``_ip_key``."""
+        self._macs = _MacNames()
         self.observations: list[Observation] = []
         self.apps: dict[int, str] = {}
         """Flow id -> name of the dissector that stated facts about it."""
@@ -423,12 +424,11 @@ class DissectPipeline:
         src_ip = dst_ip = None
         if transport != "l2":
             ips = self._ips
-            src = row[E_SRC_HI], row[E_SRC_LO]
-            dst = row[E_DST_HI], row[E_DST_LO]
-            src_ip = ips.get(src) or self._ip(*src)
-            dst_ip = ips.get(dst) or self._ip(*dst)
+            hi, lo = row[E_SRC_HI], row[E_SRC_LO]
+            src_ip = ips.get(lo if hi == 0 else (hi, lo)) or self._ip(hi, lo)  # `_ip_key`
+            hi, lo = row[E_DST_HI], row[E_DST_LO]
+            dst_ip = ips.get(lo if hi == 0 else (hi, lo)) or self._ip(hi, lo)
         macs = self._macs
-        src_mac, dst_mac = row[E_SRC_MAC], row[E_DST_MAC]
         return packet_context(
             row[E_TS],
             transport,
@@ -436,8 +436,8 @@ class DissectPipeline:
             dst_ip,
             row[E_SPORT],
             row[E_DPORT],
-            macs[src_mac] if src_mac in macs else self._mac(src_mac),
-            macs[dst_mac] if dst_mac in macs else self._mac(dst_mac),
+            macs[row[E_SRC_MAC]],
+            macs[row[E_DST_MAC]],
             row[E_VLAN],
             row[E_ETHERTYPE],
             row[E_FLOW_ID],
@@ -445,7 +445,7 @@ class DissectPipeline:
         )
 
     def _ip(self, hi: int, lo: int) -> str:
-        key = (hi, lo)
+        key = _ip_key(hi, lo)
         text = self._ips.get(key)
         if text is None:
             h, low = hi % (1 << 64), lo % (1 << 64)  # the kernel stored uint64 bits as int64
@@ -458,12 +458,22 @@ class DissectPipeline:
             self._ips[key] = text
         return text
 
-    def _mac(self, value: int) -> str | None:
-        if value not in self._macs:
-            self._macs[value] = (
-                None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
-            )
-        return self._macs[value]
+
+def _ip_key(hi: int, lo: int) -> int | tuple[int, int]:
+    """The ``_ips`` key of an address: its low half alone when the high one is 0 (IPv4,
+    mapped), saving a tuple per lookup - an int never equals a tuple, so keys stay distinct."""
+    return lo if hi == 0 else (hi, lo)
+
+
+class _MacNames(dict[int, str | None]):
+    """MAC address text (None for 0: no address) by its 48 bits, made at the first lookup -
+    one subscript per lookup, where a ``None`` value rules out ``get``."""
+
+    def __missing__(self, value: int) -> str | None:
+        text = self[value] = (
+            None if value == 0 else ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
+        )
+        return text
 
 
 _OWN_FIELDS: dict[type[Observation], attrgetter[object]] = {}
