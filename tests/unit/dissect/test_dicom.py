@@ -674,3 +674,29 @@ def _first_command_bytes(data: bytes) -> bytes:
                         return command
         off += 6 + length
     raise AssertionError("no command in the stream head")
+
+
+def test_pydicom_is_loaded_with_the_collector_paused_and_then_frozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its import makes long-lived objects by the hundred thousand: the collector must not
+    walk them then or later, and is left as it was."""
+    import gc
+
+    from medsec.dissect import dicom
+
+    states: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: states.append(gc.isenabled()))
+    dicom._load_pydicom.cache_clear()
+    dicom._load_pydicom()
+    assert states == [False]  # frozen while still paused
+    assert gc.isenabled()
+
+    dicom._load_pydicom.cache_clear()
+    gc.disable()
+    try:
+        dicom._load_pydicom()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert states == [False]  # a collector someone else turned off: nothing frozen
