@@ -122,9 +122,8 @@ class DissectPipeline:
         self.dissectors = tuple(dissectors)
         self.inspect = np.zeros(1 << 12, dtype=np.uint8)
         self.inspect_new = k.INSPECT_ON
-        self._by_port: dict[tuple[str, int], Dissector] = {}
-        self._port_owners: dict[str, dict[int, Dissector]] = {"tcp": {}, "udp": {}}
-        """``_by_port`` by transport: looked up by port alone, no key tuple per payload."""
+        self._by_port: dict[str, dict[int, Dissector]] = {"tcp": {}, "udp": {}}
+        """Transport -> port -> its dissector: looked up by port alone, no key tuple per payload."""
         self._by_signature: dict[str, list[Dissector]] = {"tcp": [], "udp": []}
         self._by_ethertype: dict[int, list[Dissector]] = {}
         self._by_protocol: dict[int, Dissector] = {}
@@ -134,8 +133,7 @@ class DissectPipeline:
             for transport in d.transports:
                 if transport in ("tcp", "udp"):
                     for port in d.ports:
-                        self._by_port.setdefault((transport, port), d)
-                        self._port_owners[transport].setdefault(port, d)
+                        self._by_port[transport].setdefault(port, d)
                     self._by_signature[transport].append(d)
                 elif transport == "l2":
                     for et in d.ethertypes:
@@ -144,11 +142,10 @@ class DissectPipeline:
                         self._by_ethertype.setdefault(0, []).append(d)
         self.l2_types = np.array(sorted(self._by_ethertype), dtype=np.int64)
         self.claimed_ports = np.zeros((3, 65536), dtype=np.uint8)
-        for (claimed_transport, port), owner in self._by_port.items():
-            if claimed_transport == "tcp":
-                self.claimed_ports[0, port] = 1
-            else:  # how many flows of each edge, too
-                self.claimed_ports[1, port] = edge_flows_of(owner, port)
+        for port in self._by_port["tcp"]:
+            self.claimed_ports[0, port] = 1
+        for port, owner in self._by_port["udp"].items():  # how many flows of each edge, too
+            self.claimed_ports[1, port] = edge_flows_of(owner, port)
         for number in self._by_protocol:
             self.claimed_ports[2, number] = 1  # row 2: IP protocols, by number
         self.head_bytes = np.zeros(self.inspect.shape[0], dtype=np.int64)
@@ -249,7 +246,7 @@ class DissectPipeline:
         protocol other than TCP and UDP goes to the dissector that asked for its number."""
         if transport == "other":
             return self._by_protocol.get(row[E_PROTO])
-        owners = self._port_owners[transport]
+        owners = self._by_port[transport]
         d = owners.get(row[E_DPORT]) or owners.get(row[E_SPORT])
         accepts = self._accepts
         if d is not None and accepts(d, payload):
@@ -306,8 +303,7 @@ class DissectPipeline:
         dissector = flow.dissector
         if dissector is not None and payload:  # else undecided at the end, or evicted
             self._run(dissector, payload[: dissector.stream_bytes], self._context(row, "tcp"), fid)
-        if flow.done == BOTH:  # `_maybe_done`, without a call for the first direction
-            self._done(fid)
+        self._maybe_done(fid, flow)
 
     def _datagram(self, fid: int, payload: bytes, row: list[int]) -> None:
         transport = _TRANSPORTS.get(row[E_PROTO], "other")
@@ -339,12 +335,8 @@ class DissectPipeline:
 
     def _maybe_done(self, fid: int, flow: _Flow) -> None:
         if flow.done == BOTH:
-            self._done(fid)
-
-    def _done(self, fid: int) -> None:
-        """Nothing more is wanted of the flow."""
-        self._flows.pop(fid, None)
-        self._off(fid)
+            self._flows.pop(fid, None)
+            self._off(fid)
 
     def _run(self, dissector: Dissector, payload: bytes, ctx: PacketContext, fid: int) -> None:
         """Dissect ``payload`` of flow ``fid`` (-1: a link-layer frame), keep what it states."""
